@@ -38,7 +38,8 @@ export function parseDuration(input: DurationInput): number {
     }
     return Duration.fromObject(parts).toMillis()
   }
-  if (/^P/i.test(text)) {
+  // An ISO 8601 duration needs at least one number: luxon reads a bare 'P' as zero.
+  if (/^P.*\d/i.test(text)) {
     const iso = Duration.fromISO(text.toUpperCase())
     if (iso.isValid) return iso.toMillis()
   }

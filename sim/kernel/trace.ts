@@ -49,10 +49,11 @@ export class Trace {
   /** Appends an event at the current virtual time and tells every listener. */
   record<K extends TraceKind>(kind: K, fields: TraceEventMap[K] & Fields): TraceEvent<K> {
     const event = Object.freeze({ seq: this.#events.length, at: this.#clock.elapsed(), kind, ...fields })
-    const typed = event as unknown as TraceEvent<K>
-    this.#events.push(typed)
-    for (const listener of this.#listeners) listener(typed)
-    return typed
+    // A generic K does not narrow the mapped union, so the event is widened once here.
+    const any = event as unknown as TraceEvent
+    this.#events.push(any)
+    for (const listener of this.#listeners) listener(any)
+    return event as unknown as TraceEvent<K>
   }
 
   /** Calls `listener` for every event recorded from now on; returns the unsubscribe function. */
