@@ -50,9 +50,9 @@ export class Trace {
   record<K extends TraceKind>(kind: K, fields: TraceEventMap[K] & Fields): TraceEvent<K> {
     const event = Object.freeze({ seq: this.#events.length, at: this.#clock.elapsed(), kind, ...fields })
     // A generic K does not narrow the mapped union, so the event is widened once here.
-    const any = event as unknown as TraceEvent
-    this.#events.push(any)
-    for (const listener of this.#listeners) listener(any)
+    const widened = event as unknown as TraceEvent
+    this.#events.push(widened)
+    for (const listener of this.#listeners) listener(widened)
     return event as unknown as TraceEvent<K>
   }
 
