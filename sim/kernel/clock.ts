@@ -80,6 +80,13 @@ export class VirtualClock {
     this.#heap.cancel(handle as TimerEntry)
   }
 
+  /** Resolves after `ms` of virtual time. */
+  sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      this.setTimeout(resolve, ms)
+    })
+  }
+
   /**
    * Marks asynchronous work that settles without virtual time passing (an in-flight intercepted
    * request, say); `settle` waits for every hold to be released. Returns the release function.

@@ -8,7 +8,7 @@ declare const brand: unique symbol
 export type Brand<T, B extends string> = T & { readonly [brand]: B }
 
 /** Every kind of UUID the testbed mints. Append-only, alphabetical. */
-export const UUID_KINDS = ['instance', 'migration', 'project', 'propolis', 'sled', 'updater'] as const
+export const UUID_KINDS = ['instance', 'migration', 'project', 'propolis', 'request', 'sled', 'updater'] as const
 export type UuidKind = (typeof UUID_KINDS)[number]
 
 export type TypedUuid<K extends UuidKind> = Brand<string, `${K}_uuid`>
@@ -17,6 +17,8 @@ export type MigrationUuid = TypedUuid<'migration'>
 export type ProjectUuid = TypedUuid<'project'>
 /** A Propolis id; the same thing as a VMM id. */
 export type PropolisUuid = TypedUuid<'propolis'>
+/** A dropshot request id. */
+export type RequestUuid = TypedUuid<'request'>
 export type SledUuid = TypedUuid<'sled'>
 /** The instance-updater lock holder (a UUID the saga generates, not the saga id). */
 export type UpdaterUuid = TypedUuid<'updater'>

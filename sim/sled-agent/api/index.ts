@@ -2,3 +2,6 @@
 // shares `sled_agent_types` with the sled-agent.
 export * from './generation.ts'
 export * from './vmm-state.ts'
+export * from './error-body.ts'
+export * from './requests.ts'
+export * from './routes.ts'

@@ -1,0 +1,198 @@
+// A small world for sled-level tests: a clock, a trace, a network, N simulated sleds, and a fake
+// Nexus internal API that records what the sled-agents tell it (and, for the doorbell, pulls the
+// state back). Every call goes through real fetch and MSW.
+import { VirtualClock } from '../../sim/kernel/clock.ts'
+import { IdSource, type InstanceUuid, type MigrationUuid, type PropolisUuid, typedUuid } from '../../sim/kernel/ids.ts'
+import { Rng } from '../../sim/kernel/rng.ts'
+import { Trace } from '../../sim/kernel/trace.ts'
+import { serveHost } from '../../sim/interception.ts'
+import { SimNetwork } from '../../sim/network.ts'
+import type { PropolisTiming } from '../../sim/propolis/types.ts'
+import { SledVmmStateSchema, type InstanceEnsureBodyInput, type SledVmmState, type VmmStateRequested } from '../../sim/sled-agent/api/index.ts'
+import type { Propagation } from '../../sim/sled-agent/nexus-notifier.ts'
+import { PropolisDirectory } from '../../sim/sled-agent/propolis-directory.ts'
+import { SimSled } from '../../sim/sled-agent/sled.ts'
+import { DEFAULT_SLED_AGENT_TIMING, type SledAgentTiming } from '../../sim/sled-agent/timing.ts'
+
+let harnessCount = 0
+
+export interface HarnessOptions {
+  readonly sleds?: number
+  readonly propagation?: Propagation
+  readonly seed?: number
+  readonly timing?: Partial<SledAgentTiming>
+  readonly propolisTiming?: Partial<PropolisTiming>
+  /** Lets a test make the fake Nexus fail an upcall or doorbell; return null to accept it. */
+  readonly nexusResponds?: (request: Request) => Response | null
+}
+
+/** What the fake Nexus heard: each accepted upcall body, or the state it pulled after a doorbell. */
+export interface Report {
+  readonly propolisId: string
+  readonly via: 'upcall' | 'doorbell'
+  readonly state: SledVmmState
+}
+
+export interface ApiResult {
+  readonly status: number
+  readonly body: unknown
+}
+
+export class SledHarness {
+  readonly clock = new VirtualClock()
+  readonly trace = new Trace(this.clock)
+  readonly rng: Rng
+  readonly ids: IdSource
+  readonly network: SimNetwork
+  readonly directory = new PropolisDirectory()
+  readonly sleds: SimSled[] = []
+  readonly reports: Report[] = []
+  readonly nexusUrl: string
+  readonly #disposers: (() => void)[] = []
+  readonly #sledOf = new Map<string, SimSled>()
+
+  constructor(options: HarnessOptions = {}) {
+    harnessCount += 1
+    const tag = `h${harnessCount}`
+    this.rng = new Rng(options.seed ?? 1)
+    this.ids = new IdSource(this.rng.fork('ids'))
+    this.network = new SimNetwork({ clock: this.clock, trace: this.trace, rng: this.rng.fork('network') })
+    const nexusHost = `nexus.${tag}.sim`
+    this.nexusUrl = `http://${nexusHost}`
+    this.#disposers.push(
+      serveHost(this.network, { host: nexusHost, target: { kind: 'nexus' }, reachable: () => true, handlers: (r) => this.#nexus(r, options) }),
+    )
+    for (let i = 0; i < (options.sleds ?? 2); i += 1) {
+      const sled = new SimSled({
+        id: this.ids.uuid('sled'),
+        config: { name: `sled-${i + 1}`, hardwareThreads: 64, reservoirGiB: 256, cpuFamily: 'amd_milan' },
+        host: `sled-${i + 1}.${tag}.sled.sim`,
+        nexusUrl: this.nexusUrl,
+        propagation: options.propagation ?? 'upcall',
+        network: this.network,
+        propolisDirectory: this.directory,
+        clock: this.clock,
+        trace: this.trace,
+        rng: this.rng.fork(`sled-${i + 1}`),
+        timing: { ...DEFAULT_SLED_AGENT_TIMING, ...options.timing },
+        propolisTiming: options.propolisTiming ?? {},
+      })
+      this.sleds.push(sled)
+      this.#disposers.push(() => sled.dispose())
+    }
+  }
+
+  sled(index: number): SimSled {
+    const sled = this.sleds[index]
+    if (sled === undefined) throw new Error(`no sled ${index}`)
+    return sled
+  }
+
+  /** Registers a VMM (as Nexus's start or migrate saga would) and returns its ids. */
+  async register(
+    sled: SimSled,
+    options: { state?: 'starting' | 'migrating'; migrationId?: MigrationUuid; instanceId?: InstanceUuid; propolisId?: PropolisUuid } = {},
+  ): Promise<{ propolisId: PropolisUuid; instanceId: InstanceUuid; addr: string; result: ApiResult }> {
+    const propolisId = options.propolisId ?? this.ids.uuid('propolis')
+    const instanceId = options.instanceId ?? this.ids.uuid('instance')
+    const addr = `[fd00:1122:3344:101::${(this.sleds.indexOf(sled) + 1).toString(16)}:${this.#sledOf.size.toString(16)}]:12400`
+    this.#sledOf.set(propolisId, sled)
+    const result = await this.call(sled, 'PUT', `/vmms/${propolisId}`, ensureBody({ instanceId, addr, state: options.state ?? 'starting', now: this.clock.isoNow(), migrationId: options.migrationId ?? null }))
+    return { propolisId, instanceId, addr, result }
+  }
+
+  putState(sled: SimSled, propolisId: string, state: VmmStateRequested): Promise<ApiResult> {
+    return this.call(sled, 'PUT', `/vmms/${propolisId}/state`, { state })
+  }
+
+  getState(sled: SimSled, propolisId: string): Promise<ApiResult> {
+    return this.call(sled, 'GET', `/vmms/${propolisId}/state`)
+  }
+
+  unregister(sled: SimSled, propolisId: string): Promise<ApiResult> {
+    return this.call(sled, 'DELETE', `/vmms/${propolisId}`)
+  }
+
+  /** A real fetch to the sled-agent; a network error comes back as status 0. */
+  async call(sled: SimSled, method: string, path: string, body?: unknown, init: RequestInit = {}): Promise<ApiResult> {
+    try {
+      const response = await fetch(`${sled.url}${path}`, {
+        method,
+        ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
+        ...init,
+      })
+      const text = await response.text()
+      return { status: response.status, body: text === '' ? null : (JSON.parse(text) as unknown) }
+    } catch {
+      return { status: 0, body: null }
+    }
+  }
+
+  /** Calls `fn` and advances time until the promise it returns settles. */
+  async settleCall<T>(promise: Promise<T>, maxMs = 3_600_000): Promise<T> {
+    let done = false
+    let value: T | undefined
+    void promise.then((v) => {
+      done = true
+      value = v
+    })
+    await this.clock.settle()
+    for (let spent = 0; !done && spent < maxMs; spent += 100) await this.clock.advance(100)
+    if (!done) throw new Error('call did not settle')
+    return value as T
+  }
+
+  /** The VMM states Nexus heard for one VMM, as `state@gen`. */
+  reported(propolisId: string): string[] {
+    return this.reports.filter((r) => r.propolisId === propolisId).map((r) => `${r.state.vmm_state.state}@${r.state.vmm_state.gen}`)
+  }
+
+  dispose(): void {
+    for (const dispose of this.#disposers.splice(0).reverse()) dispose()
+    this.network.dispose()
+  }
+
+  async #nexus(request: Request, options: HarnessOptions): Promise<Response> {
+    const injected = options.nexusResponds?.(request) ?? null
+    if (injected !== null) return injected
+    const url = new URL(request.url)
+    const doorbell = /^\/vmms\/([^/]+)\/doorbell$/.exec(url.pathname)
+    const upcall = /^\/vmms\/([^/]+)$/.exec(url.pathname)
+    if (request.method === 'PUT' && upcall?.[1] !== undefined) {
+      this.reports.push({ propolisId: upcall[1], via: 'upcall', state: SledVmmStateSchema.parse(await request.json()) })
+      return new Response(null, { status: 204 })
+    }
+    if (request.method === 'POST' && doorbell?.[1] !== undefined) {
+      const propolisId = doorbell[1]
+      const sled = this.#sledOf.get(propolisId)
+      if (sled === undefined) return new Response(null, { status: 404 })
+      const pulled = await this.getState(sled, propolisId)
+      if (pulled.status === 200) this.reports.push({ propolisId, via: 'doorbell', state: SledVmmStateSchema.parse(pulled.body) })
+      return new Response(null, { status: 204 })
+    }
+    return new Response(null, { status: 404 })
+  }
+}
+
+export function ensureBody(o: { instanceId: string; addr: string; state: 'starting' | 'migrating'; now: string; migrationId: string | null }): InstanceEnsureBodyInput {
+  return {
+    instance_id: o.instanceId,
+    vmm_spec: { board: { cpus: 2, memory_mb: 2048, chipset: { type: 'i440_fx', value: { enable_pcie: false } } }, components: {} },
+    local_config: {
+      hostname: 'db1',
+      nics: [],
+      external_ips: { v4: null, v6: null },
+      firewall_rules: [],
+      dhcp_config: { dns_servers: [], host_domain: null, search_domains: [] },
+      multicast_groups: [],
+      delegated_zvols: [],
+      attached_subnets: [],
+    },
+    vmm_runtime: { state: o.state, gen: 2, time_updated: o.now },
+    migration_id: o.migrationId,
+    propolis_addr: o.addr,
+    metadata: { silo_id: '55555555-5555-4555-8555-555555555555', project_id: '66666666-6666-4666-8666-666666666666' },
+  }
+}
+
+export const uuidFor = (kind: 'propolis' | 'instance', n: number) => typedUuid(kind, `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`)
