@@ -190,3 +190,28 @@ describe('a live migration between two sleds', () => {
     expect((await h.getState(from, ids.source)).status).toBe(200)
   })
 })
+
+describe('propagation by doorbell', () => {
+  async function startAndStop(propagation: 'upcall' | 'doorbell') {
+    h = new SledHarness({ propagation })
+    const sled = h.sled(0)
+    const { propolisId, propolis } = await runningVmm(sled)
+    await h.settleCall(h.putState(sled, propolisId, { type: 'reboot' }))
+    await h.clock.advance(10_000)
+    propolis.guestShutdown()
+    await h.clock.advance(10_000)
+    const heard = { vias: [...new Set(h.reports.map((r) => r.via))], states: h.reports.map((r) => r.state) }
+    h.dispose()
+    return heard
+  }
+
+  it('lets Nexus hear exactly the states the upcall carries, by pulling them after each ring', async () => {
+    const upcall = await startAndStop('upcall')
+    const doorbell = await startAndStop('doorbell')
+    h = new SledHarness()
+
+    expect(upcall.vias).toEqual(['upcall'])
+    expect(doorbell.vias).toEqual(['doorbell'])
+    expect(doorbell.states).toEqual(upcall.states)
+  })
+})
