@@ -8,11 +8,12 @@ import { Trace } from '../../sim/kernel/trace.ts'
 import { serveHost } from '../../sim/interception.ts'
 import { SimNetwork } from '../../sim/network.ts'
 import type { PropolisTiming } from '../../sim/propolis/types.ts'
-import { SledVmmStateSchema, type InstanceEnsureBodyInput, type SledVmmState, type VmmStateRequested } from '../../sim/sled-agent/api/index.ts'
+import { matchRoute, SLED_AGENT_ROUTES, SledVmmStateSchema, type InstanceEnsureBodyInput, type SledVmmState, type VmmStateRequested } from '../../sim/sled-agent/api/index.ts'
 import type { Propagation } from '../../sim/sled-agent/nexus-notifier.ts'
 import { PropolisDirectory } from '../../sim/sled-agent/propolis-directory.ts'
 import { SimSled } from '../../sim/sled-agent/sled.ts'
 import { DEFAULT_SLED_AGENT_TIMING, type SledAgentTiming } from '../../sim/sled-agent/timing.ts'
+import { referenceAvailable, responseSchema, validate } from './openapi-validate.ts'
 
 let harnessCount = 0
 
@@ -122,8 +123,11 @@ export class SledHarness {
         ...init,
       })
       const text = await response.text()
-      return { status: response.status, body: text === '' ? null : (JSON.parse(text) as unknown) }
-    } catch {
+      const result = { status: response.status, body: text === '' ? null : (JSON.parse(text) as unknown) }
+      checkAgainstOpenApi(method, path, result)
+      return result
+    } catch (error) {
+      if (error instanceof OpenApiViolation) throw error
       return { status: 0, body: null }
     }
   }
@@ -172,6 +176,29 @@ export class SledHarness {
     }
     return new Response(null, { status: 404 })
   }
+}
+
+class OpenApiViolation extends Error {
+  override readonly name = 'OpenApiViolation'
+}
+
+let warnedAboutReference = false
+
+/**
+ * Every sled-agent response a harness sees is checked against the real OpenAPI document, so any
+ * test that talks to a sled checks the handlers' shapes too. Skipped, visibly, without ../shared.
+ */
+function checkAgainstOpenApi(method: string, path: string, result: ApiResult): void {
+  if (!referenceAvailable('sled-agent')) {
+    if (!warnedAboutReference) process.stderr.write('skipped: ../shared/reference/openapi/sled-agent.json is absent; sled-agent responses are not checked against the OpenAPI document\n')
+    warnedAboutReference = true
+    return
+  }
+  const route = matchRoute(SLED_AGENT_ROUTES, method, path)
+  if (route === null) return
+  const schema = responseSchema('sled-agent', route.operation, result.status)
+  const problems = schema === null ? [`status ${result.status} is not documented`] : validate('sled-agent', schema, result.body)
+  if (problems.length > 0) throw new OpenApiViolation(`${route.operation} ${result.status} does not match the OpenAPI document: ${problems.join('; ')}`)
 }
 
 export function ensureBody(o: { instanceId: string; addr: string; state: 'starting' | 'migrating'; now: string; migrationId: string | null }): InstanceEnsureBodyInput {
