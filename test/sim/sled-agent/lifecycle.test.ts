@@ -215,3 +215,39 @@ describe('propagation by doorbell', () => {
     expect(doorbell.states).toEqual(upcall.states)
   })
 })
+
+describe('requests that arrive while a VMM is terminating', () => {
+  it('are answered after deregistration: a state change gets 410 NO_SUCH_INSTANCE, a read gets the final state', async () => {
+    h = new SledHarness()
+    const sled = h.sled(0)
+    const { propolisId } = await runningVmm(sled)
+    await h.settleCall(h.putState(sled, propolisId, { type: 'stopped' }))
+    while (sled.vmms.get(propolisId)?.phase !== 'terminating') await h.clock.advance(50)
+
+    const put = h.putState(sled, propolisId, { type: 'running' })
+    const get = h.getState(sled, propolisId)
+    const [putResult, getResult] = await h.settleCall(Promise.all([put, get]))
+
+    expect(putResult).toEqual({ status: 410, body: { request_id: expect.any(String), error_code: 'NO_SUCH_INSTANCE', message: 'Instance is terminating' } })
+    expect(getResult).toMatchObject({ status: 200, body: { vmm_state: { state: 'destroyed', gen: 9 } } })
+    expect((await h.getState(sled, propolisId)).status).toBe(404)
+  })
+})
+
+describe('unregister during an in-flight request', () => {
+  it('preempts the request (which fails with a 500), forces failed, and tears the zone down', async () => {
+    h = new SledHarness()
+    const sled = h.sled(0)
+    const { propolisId } = await h.register(sled)
+    const start = h.putState(sled, propolisId, { type: 'running' })
+    await h.clock.advance(1_000)
+
+    const [started, unregistered] = await h.settleCall(Promise.all([start, h.unregister(sled, propolisId)]))
+    await h.clock.advance(10_000)
+
+    expect(started).toEqual({ status: 500, body: { request_id: expect.any(String), error_code: 'Internal', message: 'Internal Server Error' } })
+    expect(unregistered).toMatchObject({ status: 200, body: { updated_runtime: { vmm_state: { state: 'failed', gen: 3 } } } })
+    expect(h.reports).toEqual([])
+    expect(h.trace.lines().filter((l) => l.includes('propolis.published'))).toEqual([])
+  })
+})
