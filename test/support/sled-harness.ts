@@ -25,6 +25,8 @@ export interface HarnessOptions {
   readonly propolisTiming?: Partial<PropolisTiming>
   /** Lets a test make the fake Nexus fail an upcall or doorbell; return null to accept it. */
   readonly nexusResponds?: (request: Request) => Response | null
+  /** Serve these handlers (the real Nexus internal API) at the Nexus host instead of the fake. */
+  readonly nexusHandlers?: (nexusUrl: string) => Parameters<typeof serveHost>[1]['handlers']
 }
 
 /** What the fake Nexus heard: each accepted upcall body, or the state it pulled after a doorbell. */
@@ -61,7 +63,12 @@ export class SledHarness {
     const nexusHost = `nexus.${tag}.sim`
     this.nexusUrl = `http://${nexusHost}`
     this.#disposers.push(
-      serveHost(this.network, { host: nexusHost, target: { kind: 'nexus' }, reachable: () => true, handlers: (r) => this.#nexus(r, options) }),
+      serveHost(this.network, {
+        host: nexusHost,
+        target: { kind: 'nexus' },
+        reachable: () => true,
+        handlers: options.nexusHandlers?.(this.nexusUrl) ?? ((r) => this.#nexus(r, options)),
+      }),
     )
     for (let i = 0; i < (options.sleds ?? 2); i += 1) {
       const sled = new SimSled({
