@@ -139,18 +139,19 @@ export class SledHarness {
     }
   }
 
-  /** Calls `fn` and advances time until the promise it returns settles. */
+  /** Advances virtual time until `promise` settles, then returns its value (or throws its error). */
   async settleCall<T>(promise: Promise<T>, maxMs = 3_600_000): Promise<T> {
-    let done = false
-    let value: T | undefined
-    void promise.then((v) => {
-      done = true
-      value = v
-    })
+    let outcome: { ok: true; value: T } | { ok: false; error: unknown } | null = null
+    void promise.then(
+      (value) => (outcome = { ok: true, value }),
+      (error: unknown) => (outcome = { ok: false, error }),
+    )
     await this.clock.settle()
-    for (let spent = 0; !done && spent < maxMs; spent += 100) await this.clock.advance(100)
-    if (!done) throw new Error('call did not settle')
-    return value as T
+    for (let spent = 0; outcome === null && spent < maxMs; spent += 100) await this.clock.advance(100)
+    const settled = outcome as typeof outcome
+    if (settled === null) throw new Error('call did not settle')
+    if (!settled.ok) throw settled.error
+    return settled.value
   }
 
   /** The VMM states Nexus heard for one VMM, as `state@gen`. */

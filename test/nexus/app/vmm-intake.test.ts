@@ -1,71 +1,23 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { nexusInternalHandlers } from '../../../nexus/api/internal-handlers.ts'
-import { Datastore } from '../../../nexus/db/datastore.ts'
 import { SledAgentClient } from '../../../nexus/app/sled-agent-client.ts'
-import { VmmIntake, type InstanceUpdates } from '../../../nexus/app/vmm-intake.ts'
 import type { InstanceUuid, PropolisUuid } from '../../../sim/kernel/ids.ts'
 import type { Propagation } from '../../../sim/sled-agent/nexus-notifier.ts'
-import { ensureBody, SledHarness } from '../../support/sled-harness.ts'
+import { createNexusWorld, instanceWithRegisteredVmm, type NexusWorld } from '../../support/nexus-world.ts'
 
-const GIB = 1024 ** 3
-
-/** Records which instances Nexus asked update sagas for (the saga itself is issue 5's). */
-class RecordingUpdates implements InstanceUpdates {
-  readonly spawned: InstanceUuid[] = []
-  readonly ran: InstanceUuid[] = []
-  spawn(instanceId: InstanceUuid): void {
-    this.spawned.push(instanceId)
-  }
-  run(instanceId: InstanceUuid): Promise<void> {
-    this.ran.push(instanceId)
-    return Promise.resolve()
-  }
-}
-
-interface World {
-  h: SledHarness
-  db: Datastore
-  intake: VmmIntake
-  updates: RecordingUpdates
-}
-
-let world: World | null = null
+let world: NexusWorld | null = null
 afterEach(() => world?.h.dispose())
 
-function createWorld(propagation: Propagation = 'upcall'): World {
-  const updates = new RecordingUpdates()
-  let intake: VmmIntake | null = null
-  const h = new SledHarness({
-    propagation,
-    nexusHandlers: (url) => nexusInternalHandlers(url, { acceptUpcall: (id, s) => must(intake).acceptUpcall(id, s), ringDoorbell: (id) => must(intake).ringDoorbell(id) }, () => 'req-1'),
-  })
-  const db = new Datastore({ now: () => h.clock.now() })
-  for (const sled of h.sleds) db.sledInsert({ id: sled.id, name: sled.name, hardwareThreads: 64, reservoirBytes: 256 * GIB, cpuFamily: 'amd_milan' })
-  intake = new VmmIntake({ db, trace: h.trace, clock: h.clock, updates, sledClient: (sledId) => new SledAgentClient(must(h.sleds.find((s) => s.id === sledId)).url, { clock: h.clock }) })
-  world = { h, db, intake, updates }
+function createWorld(propagation: Propagation = 'upcall'): NexusWorld {
+  world = createNexusWorld(propagation)
   return world
 }
 
-function must<T>(value: T | null | undefined): T {
-  if (value === null || value === undefined) throw new Error('missing')
-  return value
+async function registeredVmm(w: NexusWorld): Promise<{ instanceId: InstanceUuid; propolisId: PropolisUuid }> {
+  const { instance, vmm } = await instanceWithRegisteredVmm(w, w.h.sled(0))
+  return { instanceId: instance.id, propolisId: vmm.id }
 }
 
-/** An instance with a VMM record registered on sled 0, as the start saga leaves it before "ensure running". */
-async function registeredVmm(w: World): Promise<{ instanceId: InstanceUuid; propolisId: PropolisUuid }> {
-  const { h, db, intake } = w
-  const projectId = h.ids.uuid('project')
-  const created = db.instanceInsert({ id: h.ids.uuid('instance'), name: 'db1', projectId, ncpus: 2, memory: 4 * GIB, hostname: 'db1', intendedState: 'running' })
-  if (created.kind !== 'inserted') throw new Error(created.kind)
-  const sled = h.sled(0)
-  const vmm = db.vmmInsert({ id: h.ids.uuid('propolis'), instanceId: created.instance.id, sledId: sled.id, propolisIp: 'fd00::1', cpuPlatform: 'amd_milan' })
-  const client = new SledAgentClient(sled.url, { clock: h.clock })
-  const state = await client.vmmRegister(vmm.id, ensureBody({ instanceId: created.instance.id, addr: '[fd00::1]:12400', state: 'starting', now: h.clock.isoNow(), migrationId: null }))
-  intake.notify(vmm.id, state)
-  return { instanceId: created.instance.id, propolisId: vmm.id }
-}
-
-async function startThenStop(w: World, propolisId: PropolisUuid): Promise<void> {
+async function startThenStop(w: NexusWorld, propolisId: PropolisUuid): Promise<void> {
   const client = new SledAgentClient(w.h.sled(0).url, { clock: w.h.clock })
   const started = await w.h.settleCall(client.vmmPutState(propolisId, { type: 'running' }))
   if (started !== null) w.intake.notify(propolisId, started)
