@@ -141,14 +141,14 @@ export class SledHarness {
 
   /** Advances virtual time until `promise` settles, then returns its value (or throws its error). */
   async settleCall<T>(promise: Promise<T>, maxMs = 3_600_000): Promise<T> {
-    let outcome: { ok: true; value: T } | { ok: false; error: unknown } | null = null
+    const box: { settled: { ok: true; value: T } | { ok: false; error: unknown } | null } = { settled: null }
     void promise.then(
-      (value) => (outcome = { ok: true, value }),
-      (error: unknown) => (outcome = { ok: false, error }),
+      (value) => (box.settled = { ok: true, value }),
+      (error: unknown) => (box.settled = { ok: false, error }),
     )
     await this.clock.settle()
-    for (let spent = 0; outcome === null && spent < maxMs; spent += 100) await this.clock.advance(100)
-    const settled = outcome as typeof outcome
+    for (let spent = 0; box.settled === null && spent < maxMs; spent += 100) await this.clock.advance(100)
+    const { settled } = box
     if (settled === null) throw new Error('call did not settle')
     if (!settled.ok) throw settled.error
     return settled.value
