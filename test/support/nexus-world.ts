@@ -1,7 +1,9 @@
 // A Nexus-side world for tests of the Nexus core before the testbed exists: simulated sleds, a
 // datastore that knows them, the real internal API at the Nexus host feeding a VmmIntake, and a
 // recorder standing in for the instance-update sagas (issue 5), so tests can see what was asked.
+import { instanceHandlers } from '../../nexus/api/instance-handlers.ts'
 import { nexusInternalHandlers } from '../../nexus/api/internal-handlers.ts'
+import { InstanceService } from '../../nexus/app/instance-service.ts'
 import { SledAgentClient } from '../../nexus/app/sled-agent-client.ts'
 import { VmmIntake, type InstanceUpdates } from '../../nexus/app/vmm-intake.ts'
 import { Datastore } from '../../nexus/db/datastore.ts'
@@ -32,18 +34,23 @@ export interface NexusWorld {
   readonly intake: VmmIntake
   readonly updates: RecordingUpdates
   readonly sledClient: (sledId: SledUuid) => SledAgentClient
+  readonly instances: InstanceService
 }
 
 export function createNexusWorld(propagation: Propagation = 'upcall'): NexusWorld {
   const updates = new RecordingUpdates()
   let intake: VmmIntake | null = null
-  const live = () => {
-    if (intake === null) throw new Error('the intake is not wired yet')
-    return intake
+  let instances: InstanceService | null = null
+  const live = <T>(value: T | null): T => {
+    if (value === null) throw new Error('Nexus is not wired yet')
+    return value
   }
   const h = new SledHarness({
     propagation,
-    nexusHandlers: (url) => nexusInternalHandlers(url, { acceptUpcall: (id, s) => live().acceptUpcall(id, s), ringDoorbell: (id) => live().ringDoorbell(id) }, () => 'req-1'),
+    nexusHandlers: (url) => [
+      ...nexusInternalHandlers(url, { acceptUpcall: (id, s) => live(intake).acceptUpcall(id, s), ringDoorbell: (id) => live(intake).ringDoorbell(id) }, () => 'req-1'),
+      ...instanceHandlers(url, lazyService(() => live(instances)), () => 'req-1'),
+    ],
   })
   const db = new Datastore({ now: () => h.clock.now() })
   for (const sled of h.sleds) db.sledInsert({ id: sled.id, name: sled.name, hardwareThreads: 64, reservoirBytes: 256 * GIB, cpuFamily: 'amd_milan' })
@@ -53,13 +60,25 @@ export function createNexusWorld(propagation: Propagation = 'upcall'): NexusWorl
     return new SledAgentClient(sled.url, { clock: h.clock })
   }
   intake = new VmmIntake({ db, trace: h.trace, clock: h.clock, updates, sledClient })
-  return { h, db, intake, updates, sledClient }
+  instances = new InstanceService({ db, intake, sledClient, projectId: h.ids.uuid('project') })
+  return { h, db, intake, updates, sledClient, instances }
+}
+
+/** The handlers are built before the service exists; hand them one that forwards to it. */
+function lazyService(get: () => InstanceService): InstanceService {
+  return new Proxy({} as InstanceService, {
+    get: (_target, key) => {
+      const service = get()
+      const value: unknown = Reflect.get(service, key, service)
+      return typeof value === 'function' ? value.bind(service) : value
+    },
+  })
 }
 
 /** An instance whose VMM is registered on `sled` and linked as active, as the start saga leaves it before "ensure running". */
 export async function instanceWithRegisteredVmm(w: NexusWorld, sled: SimSled, name = 'db1'): Promise<{ instance: InstanceRecord; vmm: VmmRecord }> {
   const { h, db, intake } = w
-  const created = db.instanceInsert({ id: h.ids.uuid('instance'), name, projectId: h.ids.uuid('project'), ncpus: 2, memory: 4 * GIB, hostname: name, intendedState: 'running' })
+  const created = db.instanceInsert({ id: h.ids.uuid('instance'), name, projectId: w.instances.projectId, ncpus: 2, memory: 4 * GIB, hostname: name, intendedState: 'running' })
   if (created.kind !== 'inserted') throw new Error(created.kind)
   const stopped = db.instanceUpdateRuntime(created.instance.id, { ...created.instance, state: 'no_vmm', gen: nextGeneration(created.instance.gen) })
   if (stopped.kind !== 'updated') throw new Error(stopped.kind)

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { NexusApiError } from '../../../nexus/app/errors.ts'
 import { requestInstanceState, sendStateRequest } from '../../../nexus/app/instance-requests.ts'
 import { effectiveInstanceState } from '../../../nexus/types/effective-instance-state.ts'
+import { nextGeneration } from '../../../sim/sled-agent/api/index.ts'
 import type { InstanceUuid } from '../../../sim/kernel/ids.ts'
 import { createNexusWorld, instanceWithRegisteredVmm, type NexusWorld } from '../../support/nexus-world.ts'
 
@@ -101,7 +102,7 @@ describe('stop of an instance without a VMM', () => {
   it('is a no-op for a stopped instance and writes no_vmm with gen + 1 for a failed one', async () => {
     w = createNexusWorld()
     const { instance } = await instanceWithRegisteredVmm(w, w.h.sled(0))
-    const unlinked = w.db.instanceUpdateRuntime(instance.id, { ...instance, state: 'failed', activePropolisId: null, gen: (instance.gen + 1) as typeof instance.gen })
+    const unlinked = w.db.instanceUpdateRuntime(instance.id, { ...instance, state: 'failed', activePropolisId: null, gen: nextGeneration(instance.gen) })
     if (unlinked.kind !== 'updated') throw new Error(unlinked.kind)
 
     await requestInstanceState(w, instance.id, 'stop')
@@ -115,7 +116,7 @@ describe('stop of an instance without a VMM', () => {
   it('refuses a reboot of a stopped instance with 400', async () => {
     w = createNexusWorld()
     const { instance } = await instanceWithRegisteredVmm(w, w.h.sled(0))
-    w.db.instanceUpdateRuntime(instance.id, { ...instance, state: 'no_vmm', activePropolisId: null, gen: (instance.gen + 1) as typeof instance.gen })
+    w.db.instanceUpdateRuntime(instance.id, { ...instance, state: 'no_vmm', activePropolisId: null, gen: nextGeneration(instance.gen) })
 
     const error = await rejection(requestInstanceState(w, instance.id, 'reboot'))
 
