@@ -25,6 +25,11 @@ export interface HarnessOptions {
   readonly propolisTiming?: Partial<PropolisTiming>
   /** Lets a test make the fake Nexus fail an upcall or doorbell; return null to accept it. */
   readonly nexusResponds?: (request: Request) => Response | null
+  /** Share a clock and trace made beforehand (for a Nexus built before the sleds). */
+  readonly clock?: VirtualClock
+  readonly trace?: Trace
+  /** The Nexus host name (default `nexus.h<N>.sim`). */
+  readonly nexusHost?: string
   /** Serve these handlers (the real Nexus internal API) at the Nexus host instead of the fake. */
   readonly nexusHandlers?: (nexusUrl: string) => Parameters<typeof serveHost>[1]['handlers']
 }
@@ -42,8 +47,8 @@ export interface ApiResult {
 }
 
 export class SledHarness {
-  readonly clock = new VirtualClock()
-  readonly trace = new Trace(this.clock)
+  readonly clock: VirtualClock
+  readonly trace: Trace
   readonly rng: Rng
   readonly ids: IdSource
   readonly network: SimNetwork
@@ -57,10 +62,12 @@ export class SledHarness {
   constructor(options: HarnessOptions = {}) {
     harnessCount += 1
     const tag = `h${harnessCount}`
+    this.clock = options.clock ?? new VirtualClock()
+    this.trace = options.trace ?? new Trace(this.clock)
     this.rng = new Rng(options.seed ?? 1)
     this.ids = new IdSource(this.rng.fork('ids'))
     this.network = new SimNetwork({ clock: this.clock, trace: this.trace, rng: this.rng.fork('network') })
-    const nexusHost = `nexus.${tag}.sim`
+    const nexusHost = options.nexusHost ?? `nexus.${tag}.sim`
     this.nexusUrl = `http://${nexusHost}`
     this.#disposers.push(
       serveHost(this.network, {

@@ -1,0 +1,34 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import { Nexus } from '../../nexus/nexus.ts'
+import { VirtualClock } from '../../sim/kernel/clock.ts'
+import { Rng } from '../../sim/kernel/rng.ts'
+import { Trace } from '../../sim/kernel/trace.ts'
+import { RecordingUpdates } from '../support/nexus-world.ts'
+import { SledHarness } from '../support/sled-harness.ts'
+
+let h: SledHarness | null = null
+afterEach(() => h?.dispose())
+
+describe('Nexus', () => {
+  it('serves its APIs, knows its sleds, and takes upcalls into its datastore', async () => {
+    const clock = new VirtualClock()
+    const trace = new Trace(clock)
+    const nexus = new Nexus({ clock, trace, rng: new Rng(1), url: 'http://nexus.nexus-test.sim', updates: new RecordingUpdates() })
+    h = new SledHarness({ clock, trace, nexusHost: 'nexus.nexus-test.sim', nexusHandlers: () => nexus.handlers() })
+    for (const sled of h.sleds) nexus.addSled({ id: sled.id, name: sled.name, url: sled.url, hardwareThreads: 64, reservoirBytes: 256 * 1024 ** 3, cpuFamily: 'amd_milan' })
+
+    const listed = await fetch(`${nexus.url}/v1/instances?project=default`)
+    const upcall = await fetch(`${nexus.url}/vmms/${h.ids.uuid('propolis')}`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ vmm_state: { state: 'running', gen: 3, time_updated: clock.isoNow() }, migration_in: null, migration_out: null }),
+    })
+
+    expect([listed.status, await listed.json()]).toEqual([200, { items: [], next_page: null }])
+    expect(upcall.status).toBe(500)
+    expect(nexus.db.sledList().map((s) => s.name)).toEqual(['sled-1', 'sled-2'])
+    expect(nexus.flags).toEqual({ propagation: 'upcall', recordStartFailures: false, unwoundStartLeaves: 'stopped', failOnAnySledAgentError: false })
+    const stranger = h.ids.uuid('sled')
+    expect(() => nexus.sledClient(stranger)).toThrow(/not in the inventory/)
+  })
+})
