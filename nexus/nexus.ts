@@ -11,6 +11,9 @@ import { InstanceService } from './app/instance-service.ts'
 import { SledAgentClient } from './app/sled-agent-client.ts'
 import { VmmIntake, type InstanceUpdates } from './app/vmm-intake.ts'
 import { Datastore } from './db/datastore.ts'
+import { SagaExecutor } from './sagas/executor.ts'
+import { SagaFaults } from './sagas/saga-faults.ts'
+import type { NexusSagaServices } from './sagas/saga-services.ts'
 import type { SledCpuFamily, SledRecord } from './db/records.ts'
 import { SHIPPING_FLAGS, type NexusFlags } from './nexus-config.ts'
 
@@ -43,6 +46,9 @@ export class Nexus {
   readonly projectId: ProjectUuid
   readonly intake: VmmIntake
   readonly instances: InstanceService
+  /** Fail a saga node, or crash Nexus right after one (`tb.sagaFaults`). */
+  readonly sagaFaults = new SagaFaults()
+  readonly sagas: SagaExecutor<NexusSagaServices>
   readonly #clock: VirtualClock
   readonly #sledUrls = new Map<SledUuid, string>()
 
@@ -55,7 +61,9 @@ export class Nexus {
     this.db = new Datastore({ now: () => deps.clock.now() })
     const sledClient = (sledId: SledUuid) => this.sledClient(sledId)
     this.intake = new VmmIntake({ db: this.db, trace: deps.trace, clock: deps.clock, sledClient, updates: deps.updates })
-    this.instances = new InstanceService({ db: this.db, intake: this.intake, sledClient, projectId: this.projectId })
+    const services: NexusSagaServices = { db: this.db, ids: this.ids, flags: this.flags, intake: this.intake, sledClient }
+    this.sagas = new SagaExecutor({ db: this.db, trace: deps.trace, clock: deps.clock, ids: this.ids, services, faults: this.sagaFaults })
+    this.instances = new InstanceService({ db: this.db, intake: this.intake, sledClient, projectId: this.projectId, sagas: this.sagas })
   }
 
   /** Adds a sled to the inventory (in service). */

@@ -49,6 +49,14 @@ export function instanceHandlers(baseUrl: string, service: InstanceService, requ
       }
     }),
     http.get(`${baseUrl}/v1/instances/:instance`, ({ request, params }) => respond(200, () => service.view(select(request, param(params['instance']))))),
+    http.delete(`${baseUrl}/v1/instances/:instance`, async ({ request, params }) => {
+      try {
+        await service.delete(select(request, param(params['instance'])))
+        return new Response(null, { status: 204 })
+      } catch (error) {
+        return fail(error)
+      }
+    }),
     http.post(`${baseUrl}/v1/instances/:instance/stop`, ({ request, params }) => respond(202, () => service.stop(select(request, param(params['instance']))))),
     http.post(`${baseUrl}/v1/instances/:instance/reboot`, ({ request, params }) => respond(202, () => service.reboot(select(request, param(params['instance']))))),
   ]

@@ -1,8 +1,11 @@
 // The instance operations behind both the in-process API and the Oxide HTTP API, in the one project
 // every testbed has. Each takes the instance by name or id and answers with its view; every failure
-// is a NexusApiError. Create, start and delete arrive with the sagas (issue 5).
+// is a NexusApiError. Create and start arrive with their sagas (issue 5).
 import type { ProjectUuid } from '../../sim/kernel/ids.ts'
 import type { Datastore } from '../db/datastore.ts'
+import type { NexusSagaServices } from '../sagas/saga-services.ts'
+import type { SagaStarter } from '../sagas/saga-types.ts'
+import { deleteInstance } from './instance-delete.ts'
 import type { InstanceView } from '../types/instance-view.ts'
 import { listInstances, lookupInstance, viewInstance } from './instance-lookup.ts'
 import { requestInstanceState, type InstanceRequestDeps } from './instance-requests.ts'
@@ -10,6 +13,7 @@ import { requestInstanceState, type InstanceRequestDeps } from './instance-reque
 export interface InstanceServiceDeps extends InstanceRequestDeps {
   readonly db: Datastore
   readonly projectId: ProjectUuid
+  readonly sagas: SagaStarter<NexusSagaServices>
 }
 
 export class InstanceService {
@@ -38,6 +42,11 @@ export class InstanceService {
 
   async reboot(nameOrId: string): Promise<InstanceView> {
     return this.#request(nameOrId, 'reboot')
+  }
+
+  async delete(nameOrId: string): Promise<void> {
+    const { db, projectId, sagas } = this.#deps
+    await deleteInstance(db, sagas, lookupInstance(db, projectId, nameOrId).id)
   }
 
   // Omicron answers 202 with the instance re-read after the action.

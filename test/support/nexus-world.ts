@@ -4,6 +4,9 @@
 import { instanceHandlers } from '../../nexus/api/instance-handlers.ts'
 import { nexusInternalHandlers } from '../../nexus/api/internal-handlers.ts'
 import { InstanceService } from '../../nexus/app/instance-service.ts'
+import { SHIPPING_FLAGS } from '../../nexus/nexus-config.ts'
+import { SagaExecutor } from '../../nexus/sagas/executor.ts'
+import { SagaFaults } from '../../nexus/sagas/saga-faults.ts'
 import { SledAgentClient } from '../../nexus/app/sled-agent-client.ts'
 import { VmmIntake, type InstanceUpdates } from '../../nexus/app/vmm-intake.ts'
 import { Datastore } from '../../nexus/db/datastore.ts'
@@ -60,7 +63,8 @@ export function createNexusWorld(propagation: Propagation = 'upcall'): NexusWorl
     return new SledAgentClient(sled.url, { clock: h.clock })
   }
   intake = new VmmIntake({ db, trace: h.trace, clock: h.clock, updates, sledClient })
-  instances = new InstanceService({ db, intake, sledClient, projectId: h.ids.uuid('project') })
+  const sagas = new SagaExecutor({ db, trace: h.trace, clock: h.clock, ids: h.ids, services: { db, ids: h.ids, flags: SHIPPING_FLAGS, intake, sledClient }, faults: new SagaFaults() })
+  instances = new InstanceService({ db, intake, sledClient, projectId: h.ids.uuid('project'), sagas })
   return { h, db, intake, updates, sledClient, instances }
 }
 

@@ -70,6 +70,27 @@ describe('the Oxide instance API over HTTP', () => {
     expect(result).toEqual({ status, body: { request_id: 'req-1', ...(errorCode === undefined ? {} : { error_code: errorCode }), message } })
   })
 
+  it('deletes a stopped instance with 204, after which it is not found', async () => {
+    w = createNexusWorld()
+    const { instance } = await instanceWithRegisteredVmm(w, w.h.sled(0))
+    w.db.instanceUpdateRuntime(instance.id, { ...instance, state: 'no_vmm', activePropolisId: null, gen: nextGeneration(instance.gen) })
+
+    const deleted = await fetch(`${w.h.nexusUrl}/v1/instances/db1?project=default`, { method: 'DELETE' })
+    const after = await call('GET', '/v1/instances/db1?project=default')
+
+    expect(deleted.status).toBe(204)
+    expect(after.status).toBe(404)
+  })
+
+  it('refuses to delete an instance with an active VMM with 400', async () => {
+    w = createNexusWorld()
+    await instanceWithRegisteredVmm(w, w.h.sled(0))
+
+    const result = await call('DELETE', '/v1/instances/db1?project=default')
+
+    expect(result).toEqual({ status: 400, body: { request_id: 'req-1', error_code: 'InvalidRequest', message: 'cannot delete instance: instance is running or has not yet fully stopped' } })
+  })
+
   it('answers a reboot of a stopped instance with 400 and the external state name', async () => {
     w = createNexusWorld()
     const { instance } = await instanceWithRegisteredVmm(w, w.h.sled(0))
