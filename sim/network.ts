@@ -23,8 +23,8 @@ export interface SledIdentity {
   readonly name: string
 }
 
-/** What a host is. The Nexus host serves the internal API and (later) the external API. */
-export type HostTarget = { readonly kind: 'sled-agent'; readonly sled: SledIdentity } | { readonly kind: 'nexus' }
+/** What a host is. The Nexus host serves the internal and external APIs; MGS answers for the sleds' SPs. */
+export type HostTarget = { readonly kind: 'sled-agent'; readonly sled: SledIdentity } | { readonly kind: 'nexus' } | { readonly kind: 'mgs' }
 
 export interface HostEntry {
   readonly host: string
@@ -102,7 +102,7 @@ export class SimNetwork {
     this.trace.record('http.request', {
       exchange,
       from: originName === null ? 'nexus' : `sled-agent:${originName}`,
-      to: entry.target.kind === 'sled-agent' ? `sled-agent:${entry.target.sled.name}` : 'nexus',
+      to: entry.target.kind === 'sled-agent' ? `sled-agent:${entry.target.sled.name}` : entry.target.kind,
       method: request.method,
       path: url.pathname,
       operation: classified?.operation ?? null,
@@ -170,6 +170,7 @@ function classify(target: HostTarget, method: string, pathname: string): Classif
     const m = matchRoute(SLED_AGENT_ROUTES, method, pathname)
     return m === null ? null : { ...m, faultTarget: 'sled-agent' }
   }
+  if (target.kind === 'mgs') return null
   const internal = matchRoute(NEXUS_INTERNAL_ROUTES, method, pathname)
   return internal === null ? null : { ...internal, faultTarget: 'nexus-internal' }
 }
