@@ -3,6 +3,7 @@
 // so nothing outside `nexus/db/` changes a row except through a query. Mirrors: omicron DataStore@b848b6d.
 import type { EpochMillis } from '../types/vmm-runtime-state.ts'
 import * as background from './background-queries.ts'
+import * as creating from './instance-create-queries.ts'
 import * as instances from './instance-queries.ts'
 import * as transitions from './instance-transitions.ts'
 import * as migrations from './migration-queries.ts'
@@ -22,6 +23,7 @@ import type {
 import * as reservations from './reservations.ts'
 import * as sagas from './saga-log.ts'
 import * as sleds from './sled-queries.ts'
+import * as startFailures from './start-failure-queries.ts'
 import { Tables, type WriteListener } from './tables.ts'
 import * as lock from './updater-lock.ts'
 import { vmmAndMigrationUpdateRuntime } from './vmm-migration-update.ts'
@@ -72,6 +74,9 @@ export class Datastore {
   instanceSetMigrationIds(...a: Args<typeof transitions.instanceSetMigrationIds>) { return transitions.instanceSetMigrationIds(this.#t, ...a) }
   instanceStopFailed(...a: Args<typeof transitions.instanceStopFailed>) { return transitions.instanceStopFailed(this.#t, ...a) }
   instanceMarkDestroyed(...a: Args<typeof transitions.instanceMarkDestroyed>) { return transitions.instanceMarkDestroyed(this.#t, ...a) }
+  instanceDeleteCreating(...a: Args<typeof creating.instanceDeleteCreating>) { return creating.instanceDeleteCreating(this.#t, ...a) }
+  instanceSetStartFailure(...a: Args<typeof startFailures.instanceSetStartFailure>) { return startFailures.instanceSetStartFailure(this.#t, ...a) }
+  instanceClearStartFailure(...a: Args<typeof startFailures.instanceClearStartFailure>) { return startFailures.instanceClearStartFailure(this.#t, ...a) }
 
   // The instance-updater lock (updater-lock.ts).
   instanceTryLock(...a: Args<typeof lock.instanceTryLock>) { return lock.instanceTryLock(this.#t, ...a) }

@@ -60,6 +60,35 @@ export interface InstanceRecord extends InstanceRuntime {
   /** Also bumped when `intendedState` changes. */
   readonly timeModified: EpochMillis
   readonly timeDeleted: EpochMillis | null
+  /**
+   * Why the instance's last start saga failed, when `recordStartFailures` is on (omicron#9185 asks
+   * for this; omicron has no such column). Absent until a start first fails; removed again by the
+   * next successful start.
+   */
+  readonly startFailure?: StartFailureRecord
+}
+
+/** Why a start saga runs (omicron's `instance_start::Reason`): the start API, create with `start: true`, or reincarnation. */
+export const START_REASONS = ['user', 'auto_start', 'auto_restart'] as const
+export type StartReason = (typeof START_REASONS)[number]
+
+/** What `recordStartFailures` keeps about a failed start saga. */
+export interface StartFailureRecord {
+  /** The start saga that failed. */
+  readonly sagaId: ShortId
+  /** Why that start ran: for a user's request, in the background after create, or for auto-restart. */
+  readonly reason: StartReason
+  /** The node whose action failed. */
+  readonly failedNode: string
+  /** The HTTP status a waiting caller got (or would have got); null when only the saga log's text survives. */
+  readonly statusCode: number | null
+  readonly errorCode: string | null
+  /** The external message, as the API caller sees it. */
+  readonly message: string
+  /** What Nexus logs: the internal message, or the saga log's error text. */
+  readonly detail: string
+  /** Virtual time of the failure. */
+  readonly time: EpochMillis
 }
 
 /** A row of `vmm`: identity columns plus the runtime columns of `VmmRuntimeRecord`. */

@@ -1,0 +1,87 @@
+// The instance-start saga's ALLOC_SERVER and ALLOC_PROPOLIS_IP: choose a sled with `chooseSled`,
+// reserve on it (the insert re-validates; a sled that fails the re-check is dropped and placement
+// runs again), and derive the new VMM's address on that sled.
+// Mirrors: omicron nexus/src/app/sagas/instance_common.rs and datastore/sled.rs@b848b6d
+// (`reserve_vmm_resources`, `sled_reservation_create`, `allocate_vmm_ipv6`).
+import { assertNever } from '../../sim/kernel/assert-never.ts'
+import type { PropolisUuid, SledUuid } from '../../sim/kernel/ids.ts'
+import { conflict, internalError } from '../app/errors.ts'
+import { chooseSled, compatibleSledCpuFamilies, NO_AFFINITY, placementError, seededPick, type PlacementSled } from '../app/placement.ts'
+import type { Datastore } from '../db/datastore.ts'
+import type { InstanceRecord } from '../db/records.ts'
+
+export interface VmmReservationRequest {
+  readonly instance: InstanceRecord
+  readonly propolisId: PropolisUuid
+  /** Seeds the choice among equally good sleds (the saga id: stable across replays and recovery). */
+  readonly seed: string
+}
+
+/**
+ * Reserves the instance's ncpus and memory for `propolisId` on a sled and returns the sled. Idempotent:
+ * a reservation already held for this propolis id is returned as it is. Throws the placement error
+ * (507 or 400, `placementError`) or 409 "Instance already starting".
+ */
+// Simplification: no affinity groups are stored, so placement runs without affinity constraints
+// (`chooseSled` and `sledAffinityFromGroups` implement them); no local-storage disks either.
+export function reserveVmmResources(db: Datastore, request: VmmReservationRequest): SledUuid {
+  const { instance, propolisId } = request
+  const held = db.sledReservationGet(propolisId)
+  if (held !== null) return held.sledId
+  const placementRequest = {
+    hardwareThreads: instance.ncpus,
+    reservoirRam: instance.memory,
+    cpuFamilies: instance.cpuPlatform === null ? null : compatibleSledCpuFamilies(instance.cpuPlatform),
+    affinity: NO_AFFINITY,
+  }
+  const dropped = new Set<SledUuid>()
+  for (let attempt = 0; ; attempt += 1) {
+    const sleds: PlacementSled[] = db
+      .sledList()
+      .filter((s) => !dropped.has(s.id))
+      .map((s) => ({ ...s, used: db.sledUsage(s.id) }))
+    const placement = chooseSled(sleds, placementRequest, seededPick(`${request.seed}/${attempt}`))
+    if (placement.kind === 'failed') throw placementError(placement.failure)
+    const outcome = db.sledReservationInsert({
+      propolisId,
+      sledId: placement.sledId,
+      instanceId: instance.id,
+      hardwareThreads: instance.ncpus,
+      reservoirRam: instance.memory,
+      state: 'active',
+    })
+    switch (outcome.kind) {
+      case 'reserved':
+        return outcome.reservation.sledId
+      // ReservationExists: this instance already holds an `active` reservation (another start).
+      case 'conflict':
+        throw conflict(outcome.message)
+      // The re-check failed (the sled changed since it was listed): forget it and place again.
+      case 'sled_unavailable':
+        dropped.add(placement.sledId)
+        break
+      default:
+        return assertNever(outcome, 'sled reservation outcome')
+    }
+  }
+}
+
+/** ALLOC_SERVER's undo: free the reservation; one already gone is fine. */
+export function releaseVmmResources(db: Datastore, propolisId: PropolisUuid): void {
+  db.sledReservationDelete(propolisId)
+}
+
+/**
+ * The new VMM's IPv6 address: the sled's /64 (`fd00:1122:3344:<0x101 + sled index>::`, as an
+ * Oxide rack numbers sled subnets) with the propolis id's low 64 bits as the interface id.
+ */
+// Simplification: omicron takes the next address after the sled row's `last_used_address`; the
+// testbed has no such column, so the address is derived from the propolis id (unique, and the same
+// however often the action runs).
+export function propolisIpFor(db: Datastore, sledId: SledUuid, propolisId: PropolisUuid): string {
+  const index = db.sledList().findIndex((s) => s.id === sledId)
+  if (index < 0) throw internalError(`start saga: sled ${sledId} is not in the inventory`)
+  const low = propolisId.replace(/-/g, '').slice(16)
+  const groups = [0, 4, 8, 12].map((at) => low.slice(at, at + 4))
+  return `fd00:1122:3344:${(0x101 + index).toString(16)}:${groups.join(':')}`
+}
