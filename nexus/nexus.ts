@@ -2,7 +2,7 @@
 // composed from the clock, trace and ids it is given, plus the MSW handlers of its internal and
 // external APIs (the testbed serves them at Nexus's host). It reaches sleds only over HTTP.
 import type { VirtualClock } from '../sim/kernel/clock.ts'
-import { IdSource, type ProjectUuid, type SledUuid } from '../sim/kernel/ids.ts'
+import { IdSource, type InstanceUuid, type ProjectUuid, type SledUuid } from '../sim/kernel/ids.ts'
 import type { Rng } from '../sim/kernel/rng.ts'
 import type { Trace } from '../sim/kernel/trace.ts'
 import { instanceHandlers } from './api/instance-handlers.ts'
@@ -15,7 +15,9 @@ import { VmmIntake } from './app/vmm-intake.ts'
 import { abandonedVmmReaper } from './background/abandoned-vmm-reaper.ts'
 import { BackgroundDriver, type TaskStatus } from './background/driver.ts'
 import { instanceUpdater } from './background/instance-updater.ts'
+import { instanceReincarnation } from './background/instance-reincarnation.ts'
 import { instanceWatcher } from './background/instance-watcher.ts'
+import { instanceStart } from './sagas/start-instance.ts'
 import { Datastore } from './db/datastore.ts'
 import { SagaExecutor } from './sagas/executor.ts'
 import { SagaFaults } from './sagas/saga-faults.ts'
@@ -36,13 +38,14 @@ export interface NexusDeps {
   readonly periods?: Partial<Record<BackgroundTaskName, number>>
 }
 
-export const BACKGROUND_TASKS = ['instance_watcher', 'instance_updater', 'abandoned_vmm_reaper'] as const
+export const BACKGROUND_TASKS = ['instance_watcher', 'instance_updater', 'instance_reincarnation', 'abandoned_vmm_reaper'] as const
 export type BackgroundTaskName = (typeof BACKGROUND_TASKS)[number]
 
 /** Production periods (smf/nexus config-partial.toml); the updater runs on the watcher's period, a quirk kept. */
 export const DEFAULT_PERIODS: Readonly<Record<BackgroundTaskName, number>> = {
   instance_watcher: 30_000,
   instance_updater: 30_000,
+  instance_reincarnation: 60_000,
   abandoned_vmm_reaper: 60_000,
 }
 
@@ -86,16 +89,33 @@ export class Nexus {
     const sledClient = (sledId: SledUuid) => this.sledClient(sledId)
     this.background = new BackgroundDriver(deps.clock, deps.trace)
     // A failed or unstartable update saga is backed up by the instance-updater task.
-    this.updates = new InstanceUpdateRunner({ executor: () => this.sagas, trace: deps.trace, onBackstop: () => void this.background.activate('instance_updater') })
+    this.updates = new InstanceUpdateRunner({
+      executor: () => this.sagas,
+      trace: deps.trace,
+      onBackstop: () => void this.background.activate('instance_updater'),
+      // An update that leaves an instance wanting a restart wakes the reincarnation task.
+      onReincarnation: () => void this.background.activate('instance_reincarnation'),
+    })
     this.intake = new VmmIntake({ db: this.db, trace: deps.trace, clock: deps.clock, sledClient, updates: this.updates })
     const services: NexusSagaServices = { db: this.db, ids: this.ids, flags: this.flags, intake: this.intake, sledClient }
     this.sagas = new SagaExecutor({ db: this.db, trace: deps.trace, clock: deps.clock, ids: this.ids, services, faults: this.sagaFaults })
-    this.instances = new InstanceService({ db: this.db, intake: this.intake, sledClient, projectId: this.projectId, sagas: this.sagas })
+    this.instances = new InstanceService({
+      db: this.db,
+      intake: this.intake,
+      sledClient,
+      projectId: this.projectId,
+      sagas: this.sagas,
+      ids: this.ids,
+      trace: deps.trace,
+      flags: this.flags,
+    })
     const periods = { ...DEFAULT_PERIODS, ...deps.periods }
     const mgs = new MgsClient(deps.mgsUrl, deps.clock)
     const watcher = instanceWatcher({ db: this.db, trace: deps.trace, clock: deps.clock, updates: this.updates, sledClient, mgs, spSlot: (id) => this.#spSlots.get(id) ?? null })
     this.background.register(watcher, periods.instance_watcher)
     this.background.register(instanceUpdater(this.db, this.updates), periods.instance_updater)
+    const autoRestart = async (instanceId: InstanceUuid) => void (await instanceStart({ db: this.db, sagas: this.sagas }, instanceId, 'auto_restart'))
+    this.background.register(instanceReincarnation(this.db, () => deps.clock.now(), autoRestart), periods.instance_reincarnation)
     this.background.register(abandonedVmmReaper(this.db), periods.abandoned_vmm_reaper)
   }
 

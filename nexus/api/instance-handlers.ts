@@ -6,6 +6,7 @@ import { http } from 'msw'
 import { UUID_PATTERN } from '../../sim/kernel/ids.ts'
 import { internalError, invalidRequest, NexusApiError, objectNotFound } from '../app/errors.ts'
 import type { InstanceService } from '../app/instance-service.ts'
+import { InstanceCreateBodySchema } from './instance-create-body.ts'
 import { externalInstanceFromView, type InstanceView } from '../types/instance-view.ts'
 
 /** The one project every testbed has. */
@@ -48,6 +49,20 @@ export function instanceHandlers(baseUrl: string, service: InstanceService, requ
         return fail(error)
       }
     }),
+    http.post(`${baseUrl}/v1/instances`, async ({ request }) => {
+      try {
+        const project = new URL(request.url).searchParams.get('project')
+        if (project === null) throw new NexusApiError(400, undefined, 'unable to parse query string: missing field `project`')
+        checkProject(project, service)
+        const body = await parseBody(request)
+        return respond(201, () =>
+          service.create({ name: body.name, description: body.description, hostname: body.hostname, ncpus: body.ncpus, memory: body.memory, start: body.start, autoRestartPolicy: body.auto_restart_policy }),
+        )
+      } catch (error) {
+        return fail(error)
+      }
+    }),
+    http.post(`${baseUrl}/v1/instances/:instance/start`, ({ request, params }) => respond(202, () => service.start(select(request, param(params['instance']))))),
     http.get(`${baseUrl}/v1/instances/:instance`, ({ request, params }) => respond(200, () => service.view(select(request, param(params['instance']))))),
     http.delete(`${baseUrl}/v1/instances/:instance`, async ({ request, params }) => {
       try {
@@ -60,6 +75,22 @@ export function instanceHandlers(baseUrl: string, service: InstanceService, requ
     http.post(`${baseUrl}/v1/instances/:instance/stop`, ({ request, params }) => respond(202, () => service.stop(select(request, param(params['instance']))))),
     http.post(`${baseUrl}/v1/instances/:instance/reboot`, ({ request, params }) => respond(202, () => service.reboot(select(request, param(params['instance']))))),
   ]
+}
+
+/** Dropshot's JSON body extraction: a 400 with no error code naming what is wrong. */
+async function parseBody(request: Request) {
+  let json: unknown
+  try {
+    json = JSON.parse(await request.text())
+  } catch {
+    throw new NexusApiError(400, undefined, 'unable to parse JSON body: expected value (the body is not JSON)')
+  }
+  const parsed = InstanceCreateBodySchema.safeParse(json)
+  if (parsed.success) return parsed.data
+  const issue = parsed.error.issues[0]
+  const path = issue?.path.join('.') || '.'
+  const what = issue?.code === 'invalid_type' && issue.input === undefined ? `missing field \`${path}\`` : (issue?.message ?? 'invalid body')
+  throw new NexusApiError(400, undefined, `unable to parse JSON body: ${path}: ${what}`)
 }
 
 function checkProject(project: string, service: InstanceService): void {

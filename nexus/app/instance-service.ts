@@ -1,8 +1,13 @@
 // The instance operations behind both the in-process API and the Oxide HTTP API, in the one project
 // every testbed has. Each takes the instance by name or id and answers with its view; every failure
-// is a NexusApiError. Create and start arrive with their sagas (issue 5).
-import type { ProjectUuid } from '../../sim/kernel/ids.ts'
+// is a NexusApiError.
+import { typedUuid, type IdSource, type InstanceUuid, type ProjectUuid } from '../../sim/kernel/ids.ts'
+import type { Trace } from '../../sim/kernel/trace.ts'
 import type { Datastore } from '../db/datastore.ts'
+import type { NexusFlags } from '../nexus-config.ts'
+import { instanceCreate, type InstanceCreateRequest } from '../sagas/instance-create.ts'
+import { instanceStart } from '../sagas/start-instance.ts'
+import { startFailureOf, type StartFailureView } from './start-failure.ts'
 import type { NexusSagaServices } from '../sagas/saga-services.ts'
 import type { SagaStarter } from '../sagas/saga-types.ts'
 import { deleteInstance } from './instance-delete.ts'
@@ -14,7 +19,13 @@ export interface InstanceServiceDeps extends InstanceRequestDeps {
   readonly db: Datastore
   readonly projectId: ProjectUuid
   readonly sagas: SagaStarter<NexusSagaServices>
+  readonly ids: IdSource
+  readonly trace: Trace
+  readonly flags: NexusFlags
 }
+
+/** The view, with why the last start failed when `recordStartFailures` is on (DESIGN.md §4). */
+export type InstanceViewWithStartFailure = InstanceView & { readonly startFailure?: StartFailureView | null }
 
 export class InstanceService {
   readonly #deps: InstanceServiceDeps
@@ -27,20 +38,34 @@ export class InstanceService {
     return this.#deps.projectId
   }
 
-  view(nameOrId: string): InstanceView {
+  view(nameOrId: string): InstanceViewWithStartFailure {
     const { db, projectId } = this.#deps
-    return viewInstance(db, lookupInstance(db, projectId, nameOrId).id)
+    return this.#withStartFailure(viewInstance(db, lookupInstance(db, projectId, nameOrId).id))
   }
 
-  list(): InstanceView[] {
-    return listInstances(this.#deps.db, this.#deps.projectId)
+  list(): InstanceViewWithStartFailure[] {
+    return listInstances(this.#deps.db, this.#deps.projectId).map((view) => this.#withStartFailure(view))
   }
 
-  async stop(nameOrId: string): Promise<InstanceView> {
+  /** `project_create_instance`; with `start` (the Oxide API's default) it also starts it, in the background. */
+  async create(request: InstanceCreateRequest): Promise<InstanceViewWithStartFailure> {
+    const { instance } = await instanceCreate(this.#deps, request)
+    return this.#viewById(instance.id)
+  }
+
+  /** `instance_start` for a user request. */
+  async start(nameOrId: string): Promise<InstanceViewWithStartFailure> {
+    const { db, projectId } = this.#deps
+    const instance = lookupInstance(db, projectId, nameOrId)
+    await instanceStart(this.#deps, instance.id, 'user')
+    return this.#viewById(instance.id)
+  }
+
+  async stop(nameOrId: string): Promise<InstanceViewWithStartFailure> {
     return this.#request(nameOrId, 'stop')
   }
 
-  async reboot(nameOrId: string): Promise<InstanceView> {
+  async reboot(nameOrId: string): Promise<InstanceViewWithStartFailure> {
     return this.#request(nameOrId, 'reboot')
   }
 
@@ -50,10 +75,19 @@ export class InstanceService {
   }
 
   // Omicron answers 202 with the instance re-read after the action.
-  async #request(nameOrId: string, requested: 'stop' | 'reboot'): Promise<InstanceView> {
+  async #request(nameOrId: string, requested: 'stop' | 'reboot'): Promise<InstanceViewWithStartFailure> {
     const { db, projectId } = this.#deps
     const instance = lookupInstance(db, projectId, nameOrId)
     await requestInstanceState(this.#deps, instance.id, requested)
-    return viewInstance(db, instance.id)
+    return this.#viewById(instance.id)
+  }
+
+  #viewById(instanceId: InstanceUuid): InstanceViewWithStartFailure {
+    return this.#withStartFailure(viewInstance(this.#deps.db, instanceId))
+  }
+
+  #withStartFailure(view: InstanceView): InstanceViewWithStartFailure {
+    if (!this.#deps.flags.recordStartFailures) return view
+    return { ...view, startFailure: startFailureOf(this.#deps.db, typedUuid('instance', view.id)) }
   }
 }

@@ -45,7 +45,8 @@ describe('Nexus', () => {
     expect(activations).toEqual([
       '30.000s  task.activated  task=instance_watcher  reason=period',
       '30.000s  task.activated  task=instance_updater  reason=period',
-      // The reaper's 60 s timer was set at start, before the others' second ones: it fires first.
+      // The 60 s timers were set at start, before the others' second ones: they fire first.
+      '60.000s  task.activated  task=instance_reincarnation  reason=period',
       '60.000s  task.activated  task=abandoned_vmm_reaper  reason=period',
       '60.000s  task.activated  task=instance_watcher  reason=period',
       '60.000s  task.activated  task=instance_updater  reason=period',

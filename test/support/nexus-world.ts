@@ -64,7 +64,7 @@ export function createNexusWorld(propagation: Propagation = 'upcall'): NexusWorl
   }
   intake = new VmmIntake({ db, trace: h.trace, clock: h.clock, updates, sledClient })
   const sagas = new SagaExecutor({ db, trace: h.trace, clock: h.clock, ids: h.ids, services: { db, ids: h.ids, flags: SHIPPING_FLAGS, intake, sledClient }, faults: new SagaFaults() })
-  instances = new InstanceService({ db, intake, sledClient, projectId: h.ids.uuid('project'), sagas })
+  instances = new InstanceService({ db, intake, sledClient, projectId: h.ids.uuid('project'), sagas, ids: h.ids, trace: h.trace, flags: SHIPPING_FLAGS })
   return { h, db, intake, updates, sledClient, instances }
 }
 
