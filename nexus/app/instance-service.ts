@@ -1,7 +1,7 @@
 // The instance operations behind both the in-process API and the Oxide HTTP API, in the one project
 // every testbed has. Each takes the instance by name or id and answers with its view; every failure
 // is a NexusApiError.
-import { typedUuid, type IdSource, type InstanceUuid, type ProjectUuid } from '../../sim/kernel/ids.ts'
+import { typedUuid, type IdSource, type InstanceUuid, type ProjectUuid, type SledUuid } from '../../sim/kernel/ids.ts'
 import type { Trace } from '../../sim/kernel/trace.ts'
 import type { Datastore } from '../db/datastore.ts'
 import type { NexusFlags } from '../nexus-config.ts'
@@ -13,6 +13,7 @@ import type { SagaStarter } from '../sagas/saga-types.ts'
 import { deleteInstance } from './instance-delete.ts'
 import type { InstanceView } from '../types/instance-view.ts'
 import { listInstances, lookupInstance, viewInstance } from './instance-lookup.ts'
+import { instanceMigrate } from './instance-migrate.ts'
 import { requestInstanceState, type InstanceRequestDeps } from './instance-requests.ts'
 
 export interface InstanceServiceDeps extends InstanceRequestDeps {
@@ -67,6 +68,18 @@ export class InstanceService {
 
   async reboot(nameOrId: string): Promise<InstanceViewWithStartFailure> {
     return this.#request(nameOrId, 'reboot')
+  }
+
+  /**
+   * `instance_migrate` (the operator's lockstep API): moves the instance to `dstSled` (a sled id; the
+   * testbed resolves names and indexes). Answers once the target accepted the migration, so the
+   * view reads `migrating`; the move itself completes later.
+   */
+  async migrate(nameOrId: string, request: { readonly dstSled: SledUuid }): Promise<InstanceViewWithStartFailure> {
+    const { db, projectId } = this.#deps
+    const instance = lookupInstance(db, projectId, nameOrId)
+    await instanceMigrate(this.#deps, instance.id, { dstSledId: request.dstSled })
+    return this.#viewById(instance.id)
   }
 
   async delete(nameOrId: string): Promise<void> {

@@ -135,6 +135,25 @@ export function compatibleSledCpuFamilies(platform: InstanceCpuPlatform): readon
 }
 
 /**
+ * `VmmCpuPlatform::compatible_sled_cpu_families`: the sled families that can host a running VMM of
+ * this platform (where it may migrate to); null for `sled_default`, where nothing is known.
+ */
+export function vmmCompatibleSledCpuFamilies(platform: VmmCpuPlatform): readonly SledCpuFamily[] | null {
+  switch (platform) {
+    case 'amd_milan':
+      return ['amd_milan', 'amd_turin', 'amd_turin_v2']
+    case 'amd_turin':
+    case 'amd_turin_v2':
+      return ['amd_turin', 'amd_turin_v2']
+    // The VMM started on a sled of unknown CPU family: it could be anything, so nowhere is safe.
+    case 'sled_default':
+      return null
+    default:
+      return assertNever(platform, 'vmm cpu platform')
+  }
+}
+
+/**
  * The new VMM's CPU platform: the instance's if it names one (it may land on a better sled and
  * migrate back later), else the sled family's "minimum compatible platform", which keeps the most
  * sleds open to a later migration.

@@ -7,13 +7,14 @@ import {
   placementTargets,
   seededPick,
   sledAffinityFromGroups,
+  vmmCompatibleSledCpuFamilies,
   vmmCpuPlatformFor,
   type PlacementFailure,
   type PlacementRequest,
   type PlacementSled,
   type SledAffinity,
 } from '../../../nexus/app/placement.ts'
-import type { SledCpuFamily } from '../../../nexus/db/records.ts'
+import type { SledCpuFamily, VmmCpuPlatform } from '../../../nexus/db/records.ts'
 import { typedUuid, type SledUuid } from '../../../sim/kernel/ids.ts'
 
 const GIB = 1024 ** 3
@@ -120,6 +121,23 @@ describe('CPU platforms', () => {
 
   it('gives a VMM the instance’s own platform whatever the sled', () => {
     expect(ALL_FAMILIES.map((f) => vmmCpuPlatformFor('amd_turin', f))).toEqual(ALL_FAMILIES.map(() => 'amd_turin'))
+  })
+
+  const MIGRATABLE_TO: Readonly<Record<VmmCpuPlatform, readonly SledCpuFamily[] | null>> = {
+    sled_default: null,
+    amd_milan: ['amd_milan', 'amd_turin', 'amd_turin_v2'],
+    amd_turin: ['amd_turin', 'amd_turin_v2'],
+    amd_turin_v2: ['amd_turin', 'amd_turin_v2'],
+  }
+
+  const ALL_VMM_PLATFORMS: readonly VmmCpuPlatform[] = ['sled_default', 'amd_milan', 'amd_turin', 'amd_turin_v2']
+
+  it.each(ALL_VMM_PLATFORMS.map((p) => [p, MIGRATABLE_TO[p]] as const))('lets a running VMM of platform %s migrate to sled families %j', (platform, families) => {
+    expect(vmmCompatibleSledCpuFamilies(platform)).toEqual(families)
+  })
+
+  it('has a migration row for every VMM platform', () => {
+    expect([...ALL_VMM_PLATFORMS].sort()).toEqual(Object.keys(MIGRATABLE_TO).sort())
   })
 })
 
