@@ -1,29 +1,46 @@
-// Nexus: the datastore, the sled-agent clients, the state intake and the instance operations,
-// composed from the clock, trace and ids it is given, plus the MSW handlers of its internal and
-// external APIs (the testbed serves them at Nexus's host). It reaches sleds only over HTTP.
+// Nexus: what survives a crash (datastore and saga log, ids, sled inventory, saga registry) plus the
+// live `NexusIncarnation` (executor, intake, tasks, operations), crash/restart, operator expunge,
+// and the MSW handlers of its internal and external APIs. It reaches sleds only over HTTP.
+import { assertNever } from '../sim/kernel/assert-never.ts'
 import type { VirtualClock } from '../sim/kernel/clock.ts'
-import { IdSource, type InstanceUuid, type ProjectUuid, type SledUuid } from '../sim/kernel/ids.ts'
+import { IdSource, type ProjectUuid, type SledUuid } from '../sim/kernel/ids.ts'
 import type { Rng } from '../sim/kernel/rng.ts'
 import type { Trace } from '../sim/kernel/trace.ts'
 import { instanceHandlers } from './api/instance-handlers.ts'
-import { nexusInternalHandlers } from './api/internal-handlers.ts'
-import { InstanceService } from './app/instance-service.ts'
+import { nexusInternalHandlers, type VmmStateIntake } from './api/internal-handlers.ts'
+import { internalError, objectNotFound } from './app/errors.ts'
+import type { InstanceService } from './app/instance-service.ts'
+import type { InstanceUpdateRunner } from './app/instance-updates.ts'
 import { SledAgentClient } from './app/sled-agent-client.ts'
-import { InstanceUpdateRunner } from './app/instance-updates.ts'
-import { MgsClient } from './app/mgs-client.ts'
-import { VmmIntake } from './app/vmm-intake.ts'
-import { abandonedVmmReaper } from './background/abandoned-vmm-reaper.ts'
-import { BackgroundDriver, type TaskStatus } from './background/driver.ts'
-import { instanceUpdater } from './background/instance-updater.ts'
-import { instanceReincarnation } from './background/instance-reincarnation.ts'
-import { instanceWatcher } from './background/instance-watcher.ts'
-import { instanceStart } from './sagas/start-instance.ts'
+import type { VmmIntake } from './app/vmm-intake.ts'
+import type { BackgroundDriver, TaskStatus } from './background/driver.ts'
+import { DEFAULT_PERIODS, type BackgroundTaskName } from './background/task-periods.ts'
 import { Datastore } from './db/datastore.ts'
-import { SagaExecutor } from './sagas/executor.ts'
-import { SagaFaults } from './sagas/saga-faults.ts'
-import type { NexusSagaServices } from './sagas/saga-services.ts'
 import type { SledCpuFamily, SledRecord } from './db/records.ts'
+import { traceRecordWrite } from './db/record-trace.ts'
+import type { WriteListener } from './db/tables.ts'
 import { SHIPPING_FLAGS, type NexusFlags } from './nexus-config.ts'
+import { liveFront } from './nexus-down.ts'
+import { NexusIncarnation, type NexusDurable } from './nexus-incarnation.ts'
+import type { RecoveredSaga, SagaExecutor } from './sagas/executor.ts'
+import { instanceCreateSaga } from './sagas/instance-create.ts'
+import { instanceDeleteSaga } from './sagas/instance-delete.ts'
+import { instanceMigrateSaga } from './sagas/instance-migrate.ts'
+import { instanceStartSaga } from './sagas/instance-start.ts'
+import { startInstanceUpdateSaga } from './sagas/instance-update-start.ts'
+import { instanceUpdateSaga } from './sagas/instance-update.ts'
+import { SagaFaults } from './sagas/saga-faults.ts'
+import { SagaRegistry } from './sagas/saga-registry.ts'
+import type { NexusSagaServices } from './sagas/saga-services.ts'
+
+export { BACKGROUND_TASKS, DEFAULT_PERIODS, type BackgroundTaskName } from './background/task-periods.ts'
+
+declare module '../sim/kernel/trace.ts' {
+  interface TraceEventMap {
+    /** A new incarnation took over after a crash; `sagas` were running in the log and are recovered. */
+    'nexus.restarted': { readonly incarnation: number; readonly sagas: readonly string[] }
+  }
+}
 
 export interface NexusDeps {
   readonly clock: VirtualClock
@@ -36,17 +53,8 @@ export interface NexusDeps {
   readonly mgsUrl: string
   /** Background task periods in ms; Omicron's production values by default. */
   readonly periods?: Partial<Record<BackgroundTaskName, number>>
-}
-
-export const BACKGROUND_TASKS = ['instance_watcher', 'instance_updater', 'instance_reincarnation', 'abandoned_vmm_reaper'] as const
-export type BackgroundTaskName = (typeof BACKGROUND_TASKS)[number]
-
-/** Production periods (smf/nexus config-partial.toml); the updater runs on the watcher's period, a quirk kept. */
-export const DEFAULT_PERIODS: Readonly<Record<BackgroundTaskName, number>> = {
-  instance_watcher: 30_000,
-  instance_updater: 30_000,
-  instance_reincarnation: 60_000,
-  abandoned_vmm_reaper: 60_000,
+  /** Called after every committed datastore write (after its `db.record` trace line, if it has one). */
+  readonly onWrite?: WriteListener
 }
 
 /** A sled as Nexus's inventory knows it: its record and where its sled-agent listens. */
@@ -68,60 +76,136 @@ export class Nexus {
   readonly db: Datastore
   readonly ids: IdSource
   readonly projectId: ProjectUuid
-  readonly intake: VmmIntake
-  readonly instances: InstanceService
   /** Fail a saga node, or crash Nexus right after one (`tb.sagaFaults`). */
   readonly sagaFaults = new SagaFaults()
-  readonly sagas: SagaExecutor<NexusSagaServices>
-  readonly updates: InstanceUpdateRunner
-  readonly background: BackgroundDriver
+  /**
+   * The instance operations of whichever incarnation is live, from one stable object (the HTTP
+   * handlers hold it): while Nexus is down, and for a call whose Nexus died before it answered,
+   * every call fails with a 503 NexusApiError naming the operation.
+   */
+  readonly instances: InstanceService
+  readonly #durable: NexusDurable
   readonly #clock: VirtualClock
+  readonly #trace: Trace
   readonly #sledUrls = new Map<SledUuid, string>()
   readonly #spSlots = new Map<SledUuid, number>()
+  #live: NexusIncarnation
 
   constructor(deps: NexusDeps) {
     this.url = deps.url
     this.flags = { ...SHIPPING_FLAGS, ...deps.flags }
     this.#clock = deps.clock
+    this.#trace = deps.trace
     this.ids = new IdSource(deps.rng.fork('nexus-ids'))
     this.projectId = this.ids.uuid('project')
-    this.db = new Datastore({ now: () => deps.clock.now() })
-    const sledClient = (sledId: SledUuid) => this.sledClient(sledId)
-    this.background = new BackgroundDriver(deps.clock, deps.trace)
-    // A failed or unstartable update saga is backed up by the instance-updater task.
-    this.updates = new InstanceUpdateRunner({
-      executor: () => this.sagas,
-      trace: deps.trace,
-      onBackstop: () => void this.background.activate('instance_updater'),
-      // An update that leaves an instance wanting a restart wakes the reincarnation task.
-      onReincarnation: () => void this.background.activate('instance_reincarnation'),
+    const { trace, onWrite } = deps
+    this.db = new Datastore({
+      now: () => deps.clock.now(),
+      onWrite: (write) => {
+        traceRecordWrite(trace, write)
+        onWrite?.(write)
+      },
     })
-    this.intake = new VmmIntake({ db: this.db, trace: deps.trace, clock: deps.clock, sledClient, updates: this.updates })
-    const services: NexusSagaServices = { db: this.db, ids: this.ids, flags: this.flags, intake: this.intake, sledClient }
-    this.sagas = new SagaExecutor({ db: this.db, trace: deps.trace, clock: deps.clock, ids: this.ids, services, faults: this.sagaFaults })
-    this.instances = new InstanceService({
+    const registry = new SagaRegistry<NexusSagaServices>()
+    // Registered up front, so a restarted Nexus can recover any of them whatever its first life ran.
+    registry.register(instanceCreateSaga)
+    registry.register(instanceStartSaga)
+    registry.register(instanceDeleteSaga)
+    registry.register(instanceMigrateSaga)
+    registry.register(startInstanceUpdateSaga)
+    registry.register(instanceUpdateSaga)
+    this.#durable = {
+      clock: deps.clock,
+      trace,
       db: this.db,
-      intake: this.intake,
-      sledClient,
-      projectId: this.projectId,
-      sagas: this.sagas,
       ids: this.ids,
-      trace: deps.trace,
+      projectId: this.projectId,
       flags: this.flags,
-    })
-    const periods = { ...DEFAULT_PERIODS, ...deps.periods }
-    const mgs = new MgsClient(deps.mgsUrl, deps.clock)
-    const watcher = instanceWatcher({ db: this.db, trace: deps.trace, clock: deps.clock, updates: this.updates, sledClient, mgs, spSlot: (id) => this.#spSlots.get(id) ?? null })
-    this.background.register(watcher, periods.instance_watcher)
-    this.background.register(instanceUpdater(this.db, this.updates), periods.instance_updater)
-    const autoRestart = async (instanceId: InstanceUuid) => void (await instanceStart({ db: this.db, sagas: this.sagas }, instanceId, 'auto_restart'))
-    this.background.register(instanceReincarnation(this.db, () => deps.clock.now(), autoRestart), periods.instance_reincarnation)
-    this.background.register(abandonedVmmReaper(this.db), periods.abandoned_vmm_reaper)
+      sagaFaults: this.sagaFaults,
+      registry,
+      periods: { ...DEFAULT_PERIODS, ...deps.periods },
+      mgsUrl: deps.mgsUrl,
+      sledClient: (sledId) => this.sledClient(sledId),
+      spSlot: (sledId) => this.#spSlots.get(sledId) ?? null,
+    }
+    this.#live = this.#incarnate(1)
+    this.instances = liveFront<InstanceService>('instances', () => this.#live)
   }
 
-  /** Runs one background task now (`tb.activate`). */
+  /** False from a crash until the restart: Nexus's host does not answer and its API calls fail. */
+  get up(): boolean {
+    return this.#live.up
+  }
+
+  /** Which life this is: 1 as built, one more per restart. */
+  get incarnation(): number {
+    return this.#live.number
+  }
+
+  /** The live incarnation's saga executor (a crashed one while Nexus is down). */
+  get sagas(): SagaExecutor<NexusSagaServices> {
+    return this.#live.sagas
+  }
+
+  get intake(): VmmIntake {
+    return this.#live.intake
+  }
+
+  get updates(): InstanceUpdateRunner {
+    return this.#live.updates
+  }
+
+  get background(): BackgroundDriver {
+    return this.#live.background
+  }
+
+  /** Runs one background task now (`tb.activate`); rejects with a 503 while Nexus is down. */
   activate(task: BackgroundTaskName): Promise<TaskStatus> {
-    return this.background.activate(task)
+    return this.#live.activate(task)
+  }
+
+  /**
+   * Nexus dies between two steps: no saga takes another step (each stays `running` in the log),
+   * background tasks stop, its host stops answering (sled-agents' upcalls fail and are retried), and
+   * API calls fail with a 503. A saga fault that crashes Nexus does all of this too. No-op when down.
+   */
+  crash(reason = 'nexus.crash()'): void {
+    this.#live.crash(reason)
+  }
+
+  /**
+   * A new Nexus over the same datastore: fresh executor, intake and tasks (each on its period from
+   * now), then recovery of every saga the log has `running`. Resolves when every recovered saga has
+   * ended, with their outcomes. A restart of a live Nexus first crashes it, as a process restart would.
+   */
+  restart(): Promise<RecoveredSaga[]> {
+    if (this.up) this.crash('nexus.restart()')
+    this.#live = this.#incarnate(this.#live.number + 1)
+    const running = this.db.sagaList({ state: 'running' }).map((s) => s.id)
+    this.#trace.record('nexus.restarted', { incarnation: this.#live.number, sagas: running })
+    return this.#live.sagas.recover()
+  }
+
+  /**
+   * Operator expunge (`sled_set_policy` to expunged): the sled's VMMs are gone for good, which the
+   * instance watcher, activated now, turns into `failed(sled_expunged)`. Resolves with that
+   * activation's status; expunging an expunged sled again only activates the watcher again. Rejects
+   * with a 404 NexusApiError for a sled not in the inventory, and with a 503 while Nexus is down.
+   */
+  async sledExpunge(sledId: SledUuid): Promise<TaskStatus> {
+    if (!this.up) throw this.#live.refusal('sledExpunge')
+    const outcome = this.db.sledSetPolicy(sledId, 'expunged')
+    switch (outcome.kind) {
+      case 'updated':
+        return this.#live.activate('instance_watcher')
+      case 'not_found':
+        throw objectNotFound('sled', { id: sledId })
+      // Only a change away from expunged is refused, so this cannot happen; a 500 if it does.
+      case 'refused':
+        throw internalError(`sled expunge failed: ${outcome.message} (sled ${sledId})`)
+      default:
+        return assertNever(outcome, 'sled policy outcome')
+    }
   }
 
   /** Adds a sled to the inventory (in service). */
@@ -137,9 +221,26 @@ export class Nexus {
     return new SledAgentClient(url, { clock: this.#clock })
   }
 
-  /** The MSW handlers of the internal API and the instance part of the external API. */
+  /**
+   * The MSW handlers of the internal API and the instance part of the external API. They reach the
+   * live incarnation at each request, so they keep working across restarts; while Nexus is down the
+   * testbed makes its host unreachable (`up`), so they are not asked at all.
+   */
   handlers() {
     const requestId = () => this.ids.uuid('request')
-    return [...nexusInternalHandlers(this.url, this.intake, requestId), ...instanceHandlers(this.url, this.instances, requestId)]
+    const intake: VmmStateIntake = {
+      acceptUpcall: (propolisId, state) => this.#liveIntake('cpapi_instances_put').acceptUpcall(propolisId, state),
+      ringDoorbell: (propolisId) => this.#liveIntake('cpapi_vmm_doorbell').ringDoorbell(propolisId),
+    }
+    return [...nexusInternalHandlers(this.url, intake, requestId), ...instanceHandlers(this.url, this.instances, requestId)]
+  }
+
+  #liveIntake(operation: string): VmmStateIntake {
+    if (!this.up) throw this.#live.refusal(operation)
+    return this.#live.intake
+  }
+
+  #incarnate(number: number): NexusIncarnation {
+    return new NexusIncarnation(this.#durable, number)
   }
 }

@@ -3,6 +3,7 @@
 // response, invalid payload). Mirrors: omicron's generated sled-agent client and
 // nexus/src/app/instance.rs@b848b6d (`SledAgentInstanceError`, `vmm_gone`).
 import type { z } from 'zod'
+import { assertNever } from '../../sim/kernel/assert-never.ts'
 import type { VirtualClock } from '../../sim/kernel/clock.ts'
 import type { PropolisUuid } from '../../sim/kernel/ids.ts'
 import {
@@ -52,6 +53,26 @@ function describe(failure: SledAgentFailure): string {
 export function isVmmGone(error: SledAgentClientError): boolean {
   const { failure } = error
   return failure.kind === 'error_response' && failure.status === 404 && failure.errorCode === NO_SUCH_INSTANCE
+}
+
+/**
+ * Whether the pre-2024 rule failed the instance on this error (`handle_instance_put_result`, omicron
+ * #4226, removed by #4682): only what the conversion below turns into InvalidRequest, a 4xx response,
+ * left the instance alone; a 5xx (503 included), no answer at all, or a bad payload meant "we do not
+ * know what state the instance is in", and it was marked failed.
+ */
+export function failedInstanceBefore4682(error: SledAgentClientError): boolean {
+  const { failure } = error
+  switch (failure.kind) {
+    case 'error_response':
+      return !(failure.status >= 400 && failure.status < 500)
+    // Flattened to InternalError by the From impl, hence failed even when the blip was transient.
+    case 'communication':
+    case 'invalid_payload':
+      return true
+    default:
+      return assertNever(failure, 'sled-agent failure')
+  }
 }
 
 /** The generic mapping (sagas, and anything not a direct stop/reboot): progenitor error -> external error. */

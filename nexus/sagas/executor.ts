@@ -32,6 +32,11 @@ export interface SagaExecutorOptions<S> {
   readonly repeatActions?: boolean
   /** Runs every undo twice, to prove undos idempotent. */
   readonly repeatUndos?: boolean
+  /**
+   * Called once when the executor crashes, whatever crashed it (`crash()` or a saga fault), after
+   * the crash is traced; Nexus takes the rest of itself down with it.
+   */
+  readonly onCrash?: (reason: string) => void
 }
 
 /** A saga `recover()` carried to its end. */
@@ -137,6 +142,7 @@ export class SagaExecutor<S> implements SagaStarter<S> {
     this.#crashed = { reason }
     this.#options.trace.record('nexus.crashed', { reason, sagas: [...this.#driving] })
     this.#rejectAll(new NexusCrashedError(`nexus crashed: ${reason}`))
+    this.#options.onCrash?.(reason)
   }
 
   /**
@@ -161,31 +167,34 @@ export class SagaExecutor<S> implements SagaStarter<S> {
   #start<P, O extends SagaOutputs>(def: SagaDef<P, O, S>, params: P): SpawnedSaga<O> {
     this.#refuseIfCrashed(`saga ${def.name}`)
     this.registry.register(def)
+    const subject = subjectOf(def, params)
     const sagaId = this.#options.ids.shortId()
     const record = this.#options.db.sagaCreate({ id: sagaId, name: def.name, params })
-    this.#options.trace.record('saga.started', { saga: sagaId, name: def.name })
+    this.#options.trace.record('saga.started', { saga: sagaId, name: def.name, ...subject })
     const saga = new SagaRun(this.#env, def, sagaId, record.params, new Map())
     return { sagaId, done: this.#track(sagaId, saga.forward(0, false)) }
   }
 
   #resume(record: SagaRecord): Promise<SagaOutcome<SagaOutputs>> {
-    return this.registry.open(record.name, (def): Promise<SagaOutcome<SagaOutputs>> => {
+    return this.registry.open(record.name, <P, O extends SagaOutputs>(def: SagaDef<P, O, S>): Promise<SagaOutcome<SagaOutputs>> => {
       const point = sagaResumePoint(def.name, def.nodes.map((n) => n.name), record.events)
       const saga = new SagaRun(this.#env, def, record.id, record.params, point.outputs)
+      // The log holds the params' JSON image, which is what the saga itself reads back too.
+      const subject = subjectOf(def, record.params as unknown as P)
       const { trace } = this.#options
       switch (point.phase) {
         case 'forward': {
           const node = def.nodes[point.nextNode]?.name
-          trace.record('saga.resumed', { saga: record.id, name: def.name, phase: 'forward', ...(node === undefined ? {} : { node }) })
+          trace.record('saga.resumed', { saga: record.id, name: def.name, ...subject, phase: 'forward', ...(node === undefined ? {} : { node }) })
           return saga.forward(point.nextNode, point.startedLogged)
         }
         case 'unwinding': {
           const node = point.toUndo[0]
-          trace.record('saga.resumed', { saga: record.id, name: def.name, phase: 'unwinding', ...(node === undefined ? {} : { node }) })
+          trace.record('saga.resumed', { saga: record.id, name: def.name, ...subject, phase: 'unwinding', ...(node === undefined ? {} : { node }) })
           return saga.unwind(point.failedNode, recoveredFailure(point.error), point.toUndo, point.undoStartedLogged)
         }
         case 'stuck':
-          trace.record('saga.resumed', { saga: record.id, name: def.name, phase: 'stuck', node: point.undoNode })
+          trace.record('saga.resumed', { saga: record.id, name: def.name, ...subject, phase: 'stuck', node: point.undoNode })
           return Promise.resolve(saga.stuck(point.failedNode, recoveredFailure(point.error), point.undoNode, new Error(point.undoError)))
         default:
           return assertNever(point, 'saga resume point')
@@ -206,6 +215,11 @@ export class SagaExecutor<S> implements SagaStarter<S> {
   #refuseIfCrashed(what: string): void {
     if (this.#crashed !== null) throw new NexusCrashedError(`${what} refused: nexus crashed (${this.#crashed.reason})`)
   }
+}
+
+/** The `instance` field of a saga's trace events, when its definition names one. */
+function subjectOf<P, O extends SagaOutputs, S>(def: SagaDef<P, O, S>, params: P): { instance?: string } {
+  return def.instanceOf === undefined ? {} : { instance: def.instanceOf(params) }
 }
 
 // Simplification: the log keeps only the message, so a recovered failure has no API error to surface;

@@ -55,6 +55,7 @@ type Ctx = SagaContext<InstanceCreateParams, InstanceCreateOutputs, NexusSagaSer
 
 export const instanceCreateSaga: SagaDef<InstanceCreateParams, InstanceCreateOutputs, NexusSagaServices> = {
   name: 'instance_create',
+  instanceOf: (params) => params.instanceId,
   nodes: [
     { name: 'create-instance-record', action: createInstanceRecord, undo: deleteInstanceRecord },
     // Last, and no undo: once the instance is `no_vmm` the saga has nothing left that can fail.

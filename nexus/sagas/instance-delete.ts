@@ -24,6 +24,7 @@ type Context = SagaContext<InstanceDeleteParams, InstanceDeleteOutputs, NexusSag
 
 export const instanceDeleteSaga: SagaDef<InstanceDeleteParams, InstanceDeleteOutputs, NexusSagaServices> = {
   name: 'instance_delete',
+  instanceOf: (params) => params.instanceId,
   nodes: [
     // No undo: once the record is destroyed nothing brings it back (omicron has none either).
     { name: 'delete-record', action: deleteRecord, undo: null },

@@ -45,6 +45,7 @@ type Ctx = SagaContext<InstanceStartParams, InstanceStartOutputs, NexusSagaServi
 
 export const instanceStartSaga: SagaDef<InstanceStartParams, InstanceStartOutputs, NexusSagaServices> = {
   name: 'instance_start',
+  instanceOf: (params) => params.instance.id,
   nodes: [
     // omicron has nothing to undo here; the testbed's undo runs last in every unwind and notes a
     // failure no action saw when `recordStartFailures` is on (see start-failure-notes.ts).

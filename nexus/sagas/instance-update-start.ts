@@ -41,6 +41,7 @@ export const START_INSTANCE_UPDATE_SAGA_NAME = 'start-instance-update'
 
 export const startInstanceUpdateSaga: SagaDef<StartInstanceUpdateParams, StartInstanceUpdateOutputs, NexusSagaServices> = {
   name: START_INSTANCE_UPDATE_SAGA_NAME,
+  instanceOf: (params) => params.instanceId,
   nodes: [
     // Its own node so the id is logged: a re-run lock action then retries with the same id.
     { name: 'generate-lock-id', action: generateLockId, undo: null },

@@ -55,6 +55,7 @@ export const INSTANCE_UPDATE_SAGA_NAME = 'instance-update'
 
 export const instanceUpdateSaga: SagaDef<InstanceUpdateParams, InstanceUpdateOutputs, NexusSagaServices> = {
   name: INSTANCE_UPDATE_SAGA_NAME,
+  instanceOf: (params) => params.instanceId,
   nodes: [
     // An id only; logged so that a re-run inheritance uses the same one.
     { name: 'generate-lock-id', action: generateLockId, undo: null },

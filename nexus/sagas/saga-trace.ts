@@ -5,10 +5,16 @@ import type { SagaFaultName } from './saga-faults.ts'
 
 declare module '../../sim/kernel/trace.ts' {
   interface TraceEventMap {
-    /** A saga's row was created; `saga` is its id, `name` the saga's name. */
-    'saga.started': { readonly saga: string; readonly name: string }
+    /** A saga's row was created; `saga` is its id, `name` the saga's name, `instance` its subject if it has one. */
+    'saga.started': { readonly saga: string; readonly name: string; readonly instance?: string }
     /** A restarted executor took over a running saga; `node` is the step it resumes at, if any. */
-    'saga.resumed': { readonly saga: string; readonly name: string; readonly phase: 'forward' | 'unwinding' | 'stuck'; readonly node?: string }
+    'saga.resumed': {
+      readonly saga: string
+      readonly name: string
+      readonly instance?: string
+      readonly phase: 'forward' | 'unwinding' | 'stuck'
+      readonly node?: string
+    }
     /** A node event, written right after the saga log has it. */
     'saga.node': { readonly saga: string; readonly name: string; readonly node: string; readonly event: SagaNodeEventKind; readonly error?: string }
     /** How the saga ended; `failed_node` for unwound and stuck, `undo_node` for stuck. */

@@ -63,6 +63,8 @@ export interface SagaDef<P, O extends SagaOutputs = UntypedOutputs, S = unknown>
   readonly name: string
   /** In execution order; each runs after the previous one succeeded. */
   readonly nodes: readonly AnySagaNode<P, O, S>[]
+  /** The instance the saga is about, read from its params; the trace names it on `saga.started`. */
+  readonly instanceOf?: (params: P) => string
 }
 
 /** How a saga ended. */

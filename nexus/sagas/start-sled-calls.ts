@@ -6,6 +6,7 @@
 import { nextGeneration, type InstanceEnsureBodyInput } from '../../sim/sled-agent/api/index.ts'
 import { internalError } from '../app/errors.ts'
 import { stateChangeAction } from '../app/instance-admission.ts'
+import { failOnAnySledAgentError } from '../app/instance-requests.ts'
 import { externalErrorFromSledAgent, isVmmGone, SledAgentClientError } from '../app/sled-agent-client.ts'
 import type { InstanceRecord, VmmRecord } from '../db/records.ts'
 import { effectiveInstanceState } from '../types/effective-instance-state.ts'
@@ -86,7 +87,8 @@ export async function unregisterVmm(services: NexusSagaServices, vmm: VmmRecord)
 /**
  * ENSURE_RUNNING: `instance_request_state(Run)` with the saga's records (the started instance and the
  * registered VMM), writing back what the sled-agent returns. A sled-agent error fails the node and
- * nothing is marked failed, not even on a 404 (only stop and reboot do that).
+ * nothing is marked failed, not even on a 404 (only stop and reboot do that), unless
+ * `failOnAnySledAgentError` brings back the pre-2024 rule.
  */
 export async function requestRun(services: NexusSagaServices, started: InstanceRecord, vmm: VmmRecord): Promise<void> {
   const { runState } = effectiveInstanceState({ instance: started, activeVmm: vmm })
@@ -98,6 +100,8 @@ export async function requestRun(services: NexusSagaServices, started: InstanceR
     if (updated !== null) services.intake.notify(vmm.id, updated)
   } catch (error) {
     if (!(error instanceof SledAgentClientError)) throw error
+    // Off by default; on, the pre-2024 rule fails the VMM (and so the instance) before the saga unwinds.
+    await failOnAnySledAgentError(services, vmm.id, error)
     throw externalErrorFromSledAgent(error)
   }
 }

@@ -32,6 +32,8 @@ export interface HarnessOptions {
   readonly nexusHost?: string
   /** Serve these handlers (the real Nexus internal API) at the Nexus host instead of the fake. */
   readonly nexusHandlers?: (nexusUrl: string) => Parameters<typeof serveHost>[1]['handlers']
+  /** Whether the Nexus host answers (false while a real Nexus is crashed); always by default. */
+  readonly nexusReachable?: () => boolean
 }
 
 /** What the fake Nexus heard: each accepted upcall body, or the state it pulled after a doorbell. */
@@ -73,7 +75,7 @@ export class SledHarness {
       serveHost(this.network, {
         host: nexusHost,
         target: { kind: 'nexus' },
-        reachable: () => true,
+        reachable: options.nexusReachable ?? (() => true),
         handlers: options.nexusHandlers?.(this.nexusUrl) ?? ((r) => this.#nexus(r, options)),
       }),
     )

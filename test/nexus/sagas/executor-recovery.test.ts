@@ -4,7 +4,7 @@ import { NexusCrashedError } from '../../../nexus/sagas/saga-errors.ts'
 import { SagaFaults } from '../../../nexus/sagas/saga-faults.ts'
 import { SagaRegistry, SagaRegistryError } from '../../../nexus/sagas/saga-registry.ts'
 import type { SagaDef } from '../../../nexus/sagas/saga-types.ts'
-import { bookingSaga, hotelWorld, type HotelServices } from './toy-sagas.ts'
+import { bookingSaga, hotelWorld, type BookingOutputs, type BookingParams, type HotelServices } from './toy-sagas.ts'
 
 /** A Nexus over a hotel world, and a way to restart it over the same store, services and faults. */
 function setup() {
@@ -46,6 +46,35 @@ describe('a Nexus crash', () => {
     expect(trace.lines().slice(-2).map((l) => l.replaceAll(saga?.id ?? '?', 'ID'))).toEqual([
       '    0.000s  fault.saga  saga=ID  name=toy_booking  node=reserve-room  fault=crash_after_succeeded',
       '    0.000s  nexus.crashed  reason="sagaFaults.crashNexusAfter toy_booking/reserve-room after_succeeded"  sagas=["ID"]',
+    ])
+  })
+
+  it('tells onCrash once, with the reason, whether a saga fault or crash() crashed it', async () => {
+    const world = hotelWorld()
+    const faults = new SagaFaults()
+    const told: string[] = []
+    const executor = new SagaExecutor<HotelServices>({ ...world, faults, onCrash: (reason) => told.push(reason) })
+    faults.crashNexusAfter('toy_booking', 'pick-room')
+
+    await expect(executor.run(bookingSaga, { guest: 'ada', nights: 2 })).rejects.toThrow(NexusCrashedError)
+    executor.crash()
+
+    expect(told).toEqual(['sagaFaults.crashNexusAfter toy_booking/pick-room after_succeeded'])
+  })
+
+  it('names the saga’s instance on saga.started and saga.resumed when its definition says which', async () => {
+    const { faults, registry, trace, db, nexus } = setup()
+    const aboutGuest: SagaDef<BookingParams, BookingOutputs, HotelServices> = { ...bookingSaga, name: 'toy_about_guest', instanceOf: (params) => params.guest }
+    faults.crashNexusAfter('toy_about_guest', 'pick-room')
+    registry.register(aboutGuest)
+    await expect(nexus().run(aboutGuest, { guest: 'ada', nights: 1 })).rejects.toThrow(NexusCrashedError)
+
+    await nexus().recover()
+
+    const id = db.sagaList()[0]?.id ?? '?'
+    expect(trace.lines().filter((l) => /saga\.(started|resumed)/.test(l)).map((l) => l.replaceAll(id, 'ID'))).toEqual([
+      '    0.000s  saga.started  saga=ID  name=toy_about_guest  instance=ada',
+      '    0.000s  saga.resumed  saga=ID  name=toy_about_guest  instance=ada  phase=forward  node=reserve-room',
     ])
   })
 
