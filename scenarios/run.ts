@@ -49,6 +49,7 @@ export async function runScenarioOn(tb: Testbed, scenario: Scenario): Promise<Sc
     epochMs: tb.epochMs,
     trace,
     traceHash: tb.traceHash(),
+    names: tb.names(),
   }
 }
 

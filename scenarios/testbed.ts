@@ -234,6 +234,14 @@ export class Testbed implements AsyncDisposable {
     return this.#checker.violations()
   }
 
+  /** Human names of the ids this testbed made: instance id → name (deleted ones too), sled id → name. */
+  names(): Record<string, string> {
+    const names: Record<string, string> = {}
+    for (const instance of this.#core.db.instanceList({ includeDeleted: true })) names[instance.id] = instance.name
+    for (const sled of this.#sleds) names[sled.id] = sled.name
+    return names
+  }
+
   /** Virtual time zero, in Unix epoch ms. */
   get epochMs(): number {
     return this.#clock.epoch
