@@ -2,7 +2,8 @@
 // or file and writes the reports; `replay` runs one scenario file and prints its timeline; `serve`
 // runs a scenario and serves the instance API of its Nexus on 127.0.0.1. Exit code 0 only when every
 // assertion and invariant held.
-import { writeFileSync } from 'node:fs'
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { dirname } from 'node:path'
 import { parseArgs } from 'node:util'
 import { canonicalJson } from '../sim/kernel/trace.ts'
 import { CATALOGUE, catalogueScenario } from './catalog/index.ts'
@@ -113,14 +114,19 @@ async function run(args: readonly string[], replay: boolean): Promise<number> {
   }
   const catalogue: CatalogueReport = { title: replay ? `replay of ${positionals[0] ?? ''}` : 'omicron-testbed scenarios', scenarios: reports }
   if (replay || values.timeline === true) process.stdout.write(`${renderTimeline(catalogue)}\n`)
-  if (values.trace !== undefined) writeFileSync(values.trace, reports.map((r) => r.trace.map((e) => canonicalJson({ scenario: r.name, ...e })).join('\n')).join('\n') + '\n')
+  if (values.trace !== undefined) writeCreatingFolders(values.trace, reports.map((r) => r.trace.map((e) => canonicalJson({ scenario: r.name, ...e })).join('\n')).join('\n') + '\n')
   if (values.report !== undefined) {
-    writeFileSync(values.report, renderHtmlReport(catalogue))
+    writeCreatingFolders(values.report, renderHtmlReport(catalogue))
     process.stdout.write(`report: ${values.report}\n`)
   }
   const passed = reports.filter((r) => r.passed).length
   process.stdout.write(`${passed} passed, ${reports.length - passed} failed\n`)
   return passed === reports.length ? 0 : 1
+}
+
+function writeCreatingFolders(path: string, text: string): void {
+  mkdirSync(dirname(path), { recursive: true })
+  writeFileSync(path, text)
 }
 
 async function serve(args: readonly string[]): Promise<number> {
