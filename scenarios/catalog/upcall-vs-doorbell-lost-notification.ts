@@ -1,0 +1,87 @@
+// With the proposed doorbell (omicron#10290): notifications Nexus refuses or cannot receive, and what
+// the instance watcher recovers. The twin of upcall-lost-notification-watcher.
+import { scenario } from '../define.ts'
+
+export default scenario({
+  name: 'upcall-vs-doorbell-lost-notification',
+  description:
+    'Doorbell propagation (omicron#10290, the prototype of omicron-model §2.2), twin of upcall-lost-notification-watcher: a failed pull makes Nexus answer the doorbell 500 so the sled-agent rings again, and a 4xx doorbell is given up, so the watcher recovers the crashed and the stopped VMM only as failed(no_such_instance), as with the upcall. Differences: while Nexus is unreachable the watcher\'s GET answers at once (a lock-protected read) though the VMM still cannot finish stopping; and a doorbell for a VMM Nexus has deleted (its sled expunged while up) gets 500, so the sled-agent rings for ever and that VMM never halts or leaves its sled.',
+  config: { nexus: { propagation: 'doorbell' } },
+})
+  .note('a failed pull (503 from the sled-agent) makes Nexus answer the doorbell 500: the sled-agent rings again')
+  .fault({ target: 'sled-agent', operation: 'vmm_get_state', times: 1, respond: { status: 503 }, label: 'pull-fails' })
+  .create('a', { ncpus: 2, memory: '4GiB', start: true, autoRestartPolicy: 'never' })
+  .create('b', { ncpus: 2, memory: '4GiB', start: true, autoRestartPolicy: 'never' })
+  .create('c', { ncpus: 2, memory: '4GiB', start: true, autoRestartPolicy: 'never' })
+  .runUntil({ instance: 'a', runState: 'running' }, '1m')
+  .runUntil({ instance: 'b', runState: 'running' }, '1m')
+  .runUntil({ instance: 'c', runState: 'running' }, '1m')
+  .expectTrace('operation=cpapi_instances_put', { count: 0 })
+  .expectTrace('error=500  retry=true', { count: 1 })
+  .expectProvisioning(6, '12GiB')
+  .note('a: the doorbell reporting the crash is refused for good (4xx): Nexus still thinks it runs')
+  .fault({ target: 'nexus-internal', operation: 'cpapi_vmm_doorbell', vmm: { instance: 'a' }, times: 1, respond: { status: 404, message: 'Not Found' } })
+  .vmm({ instance: 'a' }, 'crash')
+  .advance('3s')
+  .expectTrace('error=404  retry=false', { count: 1 })
+  .expectInstance('a', { runState: 'running' })
+  .expectVmm({ instance: 'a', which: 0 }, { state: 'running', gen: 5 })
+  // The next periodic pass (at 30 s) finds the VMM gone from its sled.
+  .runUntil({ instance: 'a', runState: 'failed' }, '30s')
+  .expectTrace('task=instance_watcher  reason=period', { count: 1 })
+  .expectVmm({ instance: 'a', which: 0 }, { state: 'failed', failureReason: 'no_such_instance', gen: 6, deleted: true })
+  .expectRecord('a', { state: 'failed', intendedState: 'running', hasActiveVmm: false, updaterLocked: false })
+  .expectProvisioning(4, '8GiB')
+  .note('b: every doorbell after the stop is refused (4xx): the VMM stops and leaves its sled unheard')
+  .fault({ target: 'nexus-internal', operation: 'cpapi_vmm_doorbell', vmm: { instance: 'b' }, respond: { status: 404, message: 'Not Found' }, label: 'refused' })
+  .stop('b')
+  .advance('5s')
+  .clearFault('refused')
+  // Only the stop's own answer (synthetic stopping, gen 6) reached Nexus.
+  .expectInstance('b', { runState: 'stopping' })
+  .expectVmm({ instance: 'b', which: 0 }, { state: 'stopping', gen: 6 })
+  .runUntil({ instance: 'b', runState: 'failed' }, '30s')
+  .expectVmm({ instance: 'b', which: 0 }, { state: 'failed', failureReason: 'no_such_instance', deleted: true })
+  .expectRecord('b', { state: 'failed', intendedState: 'stopped', hasActiveVmm: false, updaterLocked: false })
+  .expectProvisioning(2, '4GiB')
+  // Stopping a failed instance is a record write: stopped at last, as the user meant.
+  .stop('b')
+  .expectInstance('b', { runState: 'stopped' })
+  .expectRecord('b', { state: 'no_vmm', intendedState: 'stopped' })
+  .note('c: Nexus unreachable for doorbells during a stop: the sled-agent retries, but the watcher reads the state at once')
+  .fault({ target: 'nexus-internal', operation: 'cpapi_vmm_doorbell', vmm: { instance: 'c' }, respond: 'network_error', label: 'unreachable' })
+  .stop('c')
+  .expectVmm({ instance: 'c', which: 0 }, { state: 'stopping', gen: 6 })
+  .activate('instance_watcher')
+  .expectTrace('"incomplete_checks":{"unreachable":1}', { count: 0 })
+  // The stopping the sled-agent is ringing about (gen 7) is read directly; the VMM gets no further.
+  .expectVmm({ instance: 'c', which: 0 }, { state: 'stopping', gen: 7 })
+  .expectInstance('c', { runState: 'stopping' })
+  .advance('2m')
+  .expectInstance('c', { runState: 'stopping' })
+  .expectVmm({ instance: 'c', which: 0 }, { state: 'stopping', gen: 7 })
+  .clearFault('unreachable')
+  // The retry (backoff up to 3 minutes) goes through; the monitor moves on, and the VMM is destroyed.
+  .runUntil({ instance: 'c', runState: 'stopped' }, '5m')
+  .expectVmm({ instance: 'c', which: 0 }, { state: 'destroyed', failureReason: null, deleted: true })
+  .expectRecord('c', { state: 'no_vmm', intendedState: 'stopped', updaterLocked: false })
+  .expectProvisioning(0, 0)
+  .expectReservations(0)
+  .note('d: a sled expunged while still up: Nexus fails and deletes its VMM, which keeps running and reporting')
+  .create('d', { ncpus: 2, memory: '4GiB', start: true, autoRestartPolicy: 'never' })
+  .runUntil({ instance: 'd', runState: 'running' }, '1m')
+  .expectInstance('d', { sled: 'sled-2' })
+  .expungeSled('sled-2')
+  .expectVmm({ instance: 'd', which: 0 }, { state: 'failed', failureReason: 'sled_expunged', deleted: true })
+  .expectInstance('d', { runState: 'failed' })
+  .vmm({ instance: 'd', which: 0 }, 'guestReboot')
+  .advance('1m')
+  .vmm({ instance: 'd', which: 0 }, 'guestShutdown')
+  .advance('5m')
+  .expectVmm({ instance: 'd', which: 0 }, { state: 'failed', failureReason: 'sled_expunged', deleted: true })
+  // Nexus finds no live VMM to pull and answers 500, so the sled-agent rings again, for ever: its
+  // runner never sees the guest halt and never leaves the sled (three of four VMMs deregistered).
+  .expectTrace('error=500  retry=true', { atLeast: 10 })
+  .expectTrace('phase=deregistered', { count: 3 })
+  .expectProvisioning(0, 0)
+  .build()
