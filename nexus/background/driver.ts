@@ -24,8 +24,8 @@ interface TaskState {
   readonly task: BackgroundTask
   readonly periodMs: number
   running: Promise<TaskStatus> | null
-  /** An activation was asked for while one ran: run once more afterwards. */
-  again: boolean
+  /** An activation was asked for while one ran (and why): run once more afterwards. */
+  again: 'period' | 'on_demand' | null
   last: TaskStatus | null
   timer: ReturnType<VirtualClock['setTimeout']> | null
 }
@@ -44,7 +44,7 @@ export class BackgroundDriver {
   /** Adds a task, first activated one period from now. */
   register(task: BackgroundTask, periodMs: number): void {
     if (this.#tasks.has(task.name)) throw new Error(`register task failed: ${task.name} is already registered`)
-    const state: TaskState = { task, periodMs, running: null, again: false, last: null, timer: null }
+    const state: TaskState = { task, periodMs, running: null, again: null, last: null, timer: null }
     this.#tasks.set(task.name, state)
     this.#schedule(state)
   }
@@ -77,19 +77,22 @@ export class BackgroundDriver {
   async #activate(state: TaskState, reason: 'period' | 'on_demand'): Promise<TaskStatus> {
     if (state.running !== null) {
       // Coalesce: the running activation is followed by exactly one more, which this caller awaits.
-      state.again = true
+      // An on-demand request outranks a period tick as the reason traced for the re-run.
+      state.again = state.again === 'on_demand' ? 'on_demand' : reason
       return state.running
     }
     const run = (async (): Promise<TaskStatus> => {
       let status: TaskStatus
-      do {
-        state.again = false
-        this.#trace.record('task.activated', { task: state.task.name, reason })
+      let why = reason
+      for (;;) {
+        state.again = null
+        this.#trace.record('task.activated', { task: state.task.name, reason: why })
         status = await state.task.activate()
         state.last = status
         this.#trace.record('task.finished', { task: state.task.name, status })
-      } while (state.again)
-      return status
+        if (state.again === null) return status
+        why = state.again
+      }
     })()
     state.running = run
     try {

@@ -50,6 +50,22 @@ describe('BackgroundDriver', () => {
     expect(trace.lines().filter((l) => l.includes('task.activated'))).toHaveLength(2)
   })
 
+  it('traces the re-run with the reason that asked for it: a period tick during an on-demand run is a period', async () => {
+    const clock = new VirtualClock()
+    const trace = new Trace(clock)
+    const driver = new BackgroundDriver(clock, trace)
+    driver.register(slowTask(clock, 10_000), 5_000)
+
+    await clock.advance(4_000)
+    void driver.activate('slow')
+    await clock.advance(12_000)
+
+    expect(trace.lines().filter((l) => l.includes('task.activated')).map((l) => l.trim())).toEqual([
+      '4.000s  task.activated  task=slow  reason=on_demand',
+      '14.000s  task.activated  task=slow  reason=period',
+    ])
+  })
+
   it('stops its periods when Nexus dies, and refuses unknown or duplicate tasks', async () => {
     const clock = new VirtualClock()
     const driver = new BackgroundDriver(clock, new Trace(clock))
