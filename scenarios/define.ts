@@ -58,6 +58,20 @@ export class ScenarioBuilder {
   expungeSled(sled: Sled): this {
     return this.step({ step: 'expungeSled', sled })
   }
+  /** An affinity group (failure domain `sled`); join it with `create(..., { affinityGroups })` or `affinityGroupMember`. */
+  affinityGroup(name: string, policy: StepOf<'affinityGroup'>['policy'], fields: Fields<'affinityGroup', 'name' | 'policy' | 'kind'> = {}): this {
+    return this.step({ step: 'affinityGroup', kind: 'affinity', name, policy, ...fields })
+  }
+  /** An anti-affinity group (failure domain `sled`); join it with `create(..., { antiAffinityGroups })` or `antiAffinityGroupMember`. */
+  antiAffinityGroup(name: string, policy: StepOf<'affinityGroup'>['policy'], fields: Fields<'affinityGroup', 'name' | 'policy' | 'kind'> = {}): this {
+    return this.step({ step: 'affinityGroup', kind: 'anti_affinity', name, policy, ...fields })
+  }
+  affinityGroupMember(group: string, instance: string, fields: Fields<'affinityGroupMember', 'group' | 'instance' | 'kind'> = {}): this {
+    return this.step({ step: 'affinityGroupMember', kind: 'affinity', group, instance, ...fields })
+  }
+  antiAffinityGroupMember(group: string, instance: string, fields: Fields<'affinityGroupMember', 'group' | 'instance' | 'kind'> = {}): this {
+    return this.step({ step: 'affinityGroupMember', kind: 'anti_affinity', group, instance, ...fields })
+  }
   crashNexus(): this {
     return this.step({ step: 'crashNexus' })
   }

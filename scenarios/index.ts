@@ -3,7 +3,15 @@
 // pieces a suite may want (durations, the trace, the state vocabularies).
 export { createTestbed, Testbed, TestbedTimeoutError, TestbedDisposedError, type TestbedFaultRule } from './testbed.ts'
 export { TestbedConfigSchema, TestbedConfigError, type TestbedConfig, type SledSpec } from './testbed-config.ts'
-export { TestbedNexus, type InstanceCreateParams, type InstanceView } from './testbed-nexus.ts'
+export {
+  TestbedNexus,
+  type InstanceCreateParams,
+  type InstanceView,
+  type AffinityGroupCreateRequest,
+  type AffinityGroupMemberView,
+  type AffinityGroupView,
+  type InstanceAffinityRequest,
+} from './testbed-nexus.ts'
 export { TestbedLookupError, type SledHandle, type SledRef, type VmmHandle } from './testbed-handles.ts'
 export { NexusApiError } from '../nexus/app/errors.ts'
 export type { InstanceDbView, VmmDbView, MigrationDbView, SagaDbView, DbReadView } from '../nexus/db/read-views.ts'

@@ -28,6 +28,9 @@ export async function runAction(tb: Testbed, step: ActionStep, state: RunState):
           ...(step.autoRestartPolicy === undefined ? {} : { autoRestartPolicy: step.autoRestartPolicy }),
           ...(step.autoRestartCooldown === undefined ? {} : { autoRestartCooldown: step.autoRestartCooldown }),
           ...(step.cpuPlatform === undefined ? {} : { cpuPlatform: step.cpuPlatform }),
+          ...(step.antiAffinityGroups === undefined && step.affinityGroups === undefined
+            ? {}
+            : { affinity: { antiAffinityGroups: step.antiAffinityGroups ?? [], affinityGroups: step.affinityGroups ?? [] } }),
         }),
       )
     case 'start':
@@ -49,6 +52,14 @@ export async function runAction(tb: Testbed, step: ActionStep, state: RunState):
     }
     case 'expungeSled':
       return tb.nexus.sledExpunge(step.sled)
+    case 'affinityGroup': {
+      const params = { name: step.name, policy: step.policy }
+      return expectOutcome(step.expectError, () => (step.kind === 'affinity' ? tb.nexus.affinityGroupCreate(params) : tb.nexus.antiAffinityGroupCreate(params)))
+    }
+    case 'affinityGroupMember':
+      return expectOutcome(step.expectError, () =>
+        step.kind === 'affinity' ? tb.nexus.affinityGroupMemberAdd(step.group, step.instance) : tb.nexus.antiAffinityGroupMemberAdd(step.group, step.instance),
+      )
     case 'crashNexus':
       tb.nexus.crash()
       return tb.settle()

@@ -5,7 +5,7 @@ import { z } from 'zod'
 import { parseDuration } from '../sim/kernel/time.ts'
 import { PROPOLIS_MIGRATION_PHASES, PROPOLIS_OPERATIONS } from '../sim/propolis/types.ts'
 import { MIGRATION_STATES } from '../sim/sled-agent/api/vmm-state.ts'
-import { INSTANCE_INTENDED_STATES, SAGA_STATES } from '../nexus/db/records.ts'
+import { AFFINITY_GROUP_KINDS, AFFINITY_POLICIES, INSTANCE_INTENDED_STATES, SAGA_STATES } from '../nexus/db/records.ts'
 import { INSTANCE_RECORD_STATES, INSTANCE_STATES } from '../nexus/types/instance-state.ts'
 import { VMM_FAILURE_REASONS } from '../nexus/types/vmm-failure-reason.ts'
 import { VMM_STATE_LABELS } from '../nexus/types/vmm-state.ts'
@@ -73,6 +73,10 @@ const operationSteps = [
     autoRestartPolicy: z.enum(['never', 'best_effort']).nullable().optional(),
     autoRestartCooldown: duration.nullable().optional(),
     cpuPlatform: z.enum(['amd_milan', 'amd_turin']).nullable().optional(),
+    /** Anti-affinity groups (names) the instance joins: the Oxide API's `anti_affinity_groups`. */
+    antiAffinityGroups: z.array(name).optional(),
+    /** Affinity groups (names) the instance joins: a testbed convenience. */
+    affinityGroups: z.array(name).optional(),
     expectError: expectError.optional(),
   }),
   z.strictObject({ step: z.literal('start'), ...onInstance }),
@@ -88,6 +92,16 @@ export const StepSchema = z.discriminatedUnion('step', [
   /** Operations issued at once and run on the same virtual time (two starts racing, say). */
   z.strictObject({ step: z.literal('concurrently'), steps: z.array(z.discriminatedUnion('step', [...operationSteps])).min(2) }),
   z.strictObject({ step: z.literal('expungeSled'), sled }),
+  /** An affinity or anti-affinity group in the project (failure domain `sled`). */
+  z.strictObject({
+    step: z.literal('affinityGroup'),
+    kind: z.enum(AFFINITY_GROUP_KINDS),
+    name,
+    policy: z.enum(AFFINITY_POLICIES),
+    expectError: expectError.optional(),
+  }),
+  /** A stopped instance joins a group. */
+  z.strictObject({ step: z.literal('affinityGroupMember'), kind: z.enum(AFFINITY_GROUP_KINDS), group: name, ...onInstance }),
   z.strictObject({ step: z.literal('crashNexus') }),
   z.strictObject({ step: z.literal('restartNexus') }),
   z.strictObject({ step: z.literal('activate'), task: z.enum(BACKGROUND_TASKS) }),

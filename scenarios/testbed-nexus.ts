@@ -4,13 +4,14 @@
 import { parseDuration, type DurationInput } from '../sim/kernel/time.ts'
 import { typedUuid } from '../sim/kernel/ids.ts'
 import type { SimSled } from '../sim/sled-agent/sled.ts'
+import type { AffinityGroupCreateRequest, AffinityGroupMemberView, AffinityGroupView, InstanceAffinityRequest } from '../nexus/app/affinity-groups.ts'
 import type { InstanceViewWithStartFailure } from '../nexus/app/instance-service.ts'
 import type { InstanceCpuPlatform } from '../nexus/db/records.ts'
 import type { Nexus } from '../nexus/nexus.ts'
 import type { AutoRestartPolicy } from '../nexus/types/instance-view.ts'
 import { resolveSled, type SledRef } from './testbed-handles.ts'
 
-export type { InstanceViewWithStartFailure as InstanceView }
+export type { InstanceViewWithStartFailure as InstanceView, AffinityGroupCreateRequest, AffinityGroupMemberView, AffinityGroupView, InstanceAffinityRequest }
 
 export interface InstanceCreateParams {
   readonly name: string
@@ -24,6 +25,11 @@ export interface InstanceCreateParams {
   readonly cpuPlatform?: InstanceCpuPlatform | null
   readonly description?: string
   readonly hostname?: string
+  /**
+   * Groups (names or ids) the new instance joins: `antiAffinityGroups` is the Oxide API's
+   * `anti_affinity_groups`; `affinityGroups` is a testbed convenience (omicron has no such field).
+   */
+  readonly affinity?: InstanceAffinityRequest
 }
 
 /** How the testbed runs a call to its end: on virtual time, then an invariant check. */
@@ -77,6 +83,26 @@ export class TestbedNexus {
 
   instanceDelete(nameOrId: string): Promise<void> {
     return this.#drive(`instanceDelete ${nameOrId}`, () => this.#nexus.instances.delete(nameOrId))
+  }
+
+  /** `affinity_group_create` (failure domain `sled`): instances in it want one sled; `fail` insists. */
+  affinityGroupCreate(params: AffinityGroupCreateRequest): Promise<AffinityGroupView> {
+    return this.#drive(`affinityGroupCreate ${params.name}`, async () => this.#nexus.instances.affinityGroupCreate(params))
+  }
+
+  /** `anti_affinity_group_create` (failure domain `sled`): instances in it want different sleds; `fail` insists. */
+  antiAffinityGroupCreate(params: AffinityGroupCreateRequest): Promise<AffinityGroupView> {
+    return this.#drive(`antiAffinityGroupCreate ${params.name}`, async () => this.#nexus.instances.antiAffinityGroupCreate(params))
+  }
+
+  /** `affinity_group_member_instance_add`: the instance must be stopped (hold no sled reservation). */
+  affinityGroupMemberAdd(group: string, instance: string): Promise<AffinityGroupMemberView> {
+    return this.#drive(`affinityGroupMemberAdd ${group} ${instance}`, async () => this.#nexus.instances.affinityGroupMemberAdd(group, instance))
+  }
+
+  /** `anti_affinity_group_member_instance_add`: the instance must be stopped (hold no sled reservation). */
+  antiAffinityGroupMemberAdd(group: string, instance: string): Promise<AffinityGroupMemberView> {
+    return this.#drive(`antiAffinityGroupMemberAdd ${group} ${instance}`, async () => this.#nexus.instances.antiAffinityGroupMemberAdd(group, instance))
   }
 
   /** Operator migration to a sled named by name, index or id. */

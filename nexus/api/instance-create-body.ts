@@ -15,5 +15,7 @@ export const InstanceCreateBodySchema = z.object({
   memory: z.int().min(0),
   start: z.boolean().default(true),
   auto_restart_policy: z.enum(['never', 'best_effort']).nullable().default(null),
+  /** Names or ids of anti-affinity groups in the project. */
+  anti_affinity_groups: z.array(z.string().min(1)).default([]),
 })
 export type InstanceCreateBody = z.output<typeof InstanceCreateBodySchema>

@@ -56,7 +56,16 @@ export function instanceHandlers(baseUrl: string, service: InstanceService, requ
         checkProject(project, service)
         const body = await parseBody(request)
         return respond(201, () =>
-          service.create({ name: body.name, description: body.description, hostname: body.hostname, ncpus: body.ncpus, memory: body.memory, start: body.start, autoRestartPolicy: body.auto_restart_policy }),
+          service.create({
+            name: body.name,
+            description: body.description,
+            hostname: body.hostname,
+            ncpus: body.ncpus,
+            memory: body.memory,
+            start: body.start,
+            autoRestartPolicy: body.auto_restart_policy,
+            affinity: { antiAffinityGroups: body.anti_affinity_groups },
+          }),
         )
       } catch (error) {
         return fail(error)

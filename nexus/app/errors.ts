@@ -23,7 +23,17 @@ export class NexusApiError extends Error {
   }
 }
 
-export type ResourceType = 'instance' | 'project' | 'sled' | 'vmm' | 'migration'
+/** Omicron's `ResourceType`, displayed in kebab case. */
+export type ResourceType =
+  | 'instance'
+  | 'project'
+  | 'sled'
+  | 'vmm'
+  | 'migration'
+  | 'affinity-group'
+  | 'anti-affinity-group'
+  | 'affinity-group-member'
+  | 'anti-affinity-group-member'
 export type Lookup = { readonly name: string } | { readonly id: string }
 
 export function objectNotFound(type: ResourceType, lookup: Lookup): NexusApiError {

@@ -1,6 +1,6 @@
 // The instance operations behind both the in-process API and the Oxide HTTP API, in the one project
-// every testbed has. Each takes the instance by name or id and answers with its view; every failure
-// is a NexusApiError.
+// every testbed has, and the affinity and anti-affinity groups that steer their placement. Each takes
+// the instance (or group) by name or id and answers with its view; every failure is a NexusApiError.
 import { typedUuid, type IdSource, type InstanceUuid, type ProjectUuid, type SledUuid } from '../../sim/kernel/ids.ts'
 import type { Trace } from '../../sim/kernel/trace.ts'
 import type { Datastore } from '../db/datastore.ts'
@@ -10,6 +10,13 @@ import { instanceStart } from '../sagas/start-instance.ts'
 import { startFailureOf, type StartFailureView } from './start-failure.ts'
 import type { NexusSagaServices } from '../sagas/saga-services.ts'
 import type { SagaStarter } from '../sagas/saga-types.ts'
+import {
+  addAffinityGroupMember,
+  createAffinityGroup,
+  type AffinityGroupCreateRequest,
+  type AffinityGroupMemberView,
+  type AffinityGroupView,
+} from './affinity-groups.ts'
 import { deleteInstance } from './instance-delete.ts'
 import type { InstanceView } from '../types/instance-view.ts'
 import { listInstances, lookupInstance, viewInstance } from './instance-lookup.ts'
@@ -48,7 +55,11 @@ export class InstanceService {
     return listInstances(this.#deps.db, this.#deps.projectId).map((view) => this.#withStartFailure(view))
   }
 
-  /** `project_create_instance`; with `start` (the Oxide API's default) it also starts it, in the background. */
+  /**
+   * `project_create_instance`; with `start` (the Oxide API's default) it also starts it, in the
+   * background. `affinity.antiAffinityGroups` is `InstanceCreate.anti_affinity_groups`;
+   * `affinity.affinityGroups` is a testbed convenience with the same semantics.
+   */
   async create(request: InstanceCreateRequest): Promise<InstanceViewWithStartFailure> {
     const { instance } = await instanceCreate(this.#deps, request)
     return this.#viewById(instance.id)
@@ -85,6 +96,26 @@ export class InstanceService {
   async delete(nameOrId: string): Promise<void> {
     const { db, projectId, sagas } = this.#deps
     await deleteInstance(db, sagas, lookupInstance(db, projectId, nameOrId).id)
+  }
+
+  /** `affinity_group_create`: failure domain `sled`; 400 ObjectAlreadyExists for a name in use. */
+  affinityGroupCreate(request: AffinityGroupCreateRequest): AffinityGroupView {
+    return createAffinityGroup(this.#deps, 'affinity', request)
+  }
+
+  /** `anti_affinity_group_create`: failure domain `sled`; 400 ObjectAlreadyExists for a name in use. */
+  antiAffinityGroupCreate(request: AffinityGroupCreateRequest): AffinityGroupView {
+    return createAffinityGroup(this.#deps, 'anti_affinity', request)
+  }
+
+  /** `affinity_group_member_instance_add`: only an instance holding no sled reservation (stopped) may join. */
+  affinityGroupMemberAdd(group: string, instance: string): AffinityGroupMemberView {
+    return addAffinityGroupMember(this.#deps.db, this.#deps.projectId, 'affinity', group, instance)
+  }
+
+  /** `anti_affinity_group_member_instance_add`: only an instance holding no sled reservation (stopped) may join. */
+  antiAffinityGroupMemberAdd(group: string, instance: string): AffinityGroupMemberView {
+    return addAffinityGroupMember(this.#deps.db, this.#deps.projectId, 'anti_affinity', group, instance)
   }
 
   // Omicron answers 202 with the instance re-read after the action.

@@ -5,7 +5,8 @@
 // `pick_sled_reservation_target`, `SledReservationError`) and db-model instance_cpu_platform.rs.
 import type { InstanceUuid, SledUuid } from '../../sim/kernel/ids.ts'
 import { assertNever } from '../../sim/kernel/assert-never.ts'
-import type { InstanceCpuPlatform, SledCpuFamily, SledPolicy, VmmCpuPlatform } from '../db/records.ts'
+import type { SledAffinityTag } from '../db/affinity-queries.ts'
+import type { AffinityGroupKind, AffinityPolicy, InstanceCpuPlatform, SledCpuFamily, SledPolicy, VmmCpuPlatform } from '../db/records.ts'
 import { insufficientCapacity, invalidRequest, type NexusApiError } from './errors.ts'
 
 /** A sled as placement sees it. */
@@ -44,6 +45,8 @@ export interface PlacementRequest {
   readonly cpuFamilies: readonly SledCpuFamily[] | null
   /** Default: no affinity constraints. */
   readonly affinity?: SledAffinity
+  /** Only these sleds may be chosen (a migration's destination); default: any. */
+  readonly mustSelectFrom?: readonly SledUuid[]
 }
 
 export const PLACEMENT_FAILURES = ['not_found', 'required_affinity_sled_not_valid', 'too_many_affinity_constraints', 'conflicting_anti_and_affinity_constraints'] as const
@@ -70,8 +73,13 @@ export function placementTargets(sleds: readonly PlacementSled[], request: Place
 
 /** Steps 3 and 5: the targets, then rules (required, banned) before preferences. */
 export function chooseSled(sleds: readonly PlacementSled[], request: PlacementRequest, pick: PickSled): Placement {
-  const targets = placementTargets(sleds, request)
-  const { required, preferred, banned, unpreferred } = request.affinity ?? NO_AFFINITY
+  const fitting = placementTargets(sleds, request)
+  const { mustSelectFrom } = request
+  const targets = mustSelectFrom === undefined ? fitting : fitting.filter((id) => mustSelectFrom.includes(id))
+  const { required, preferred, unpreferred } = request.affinity ?? NO_AFFINITY
+  // omicron's query reports anti-affinity policies only for sleds where the VMM would fit (before
+  // `mustSelectFrom` narrows them), so a required sled without room is "not valid", never "conflicting".
+  const banned = (request.affinity ?? NO_AFFINITY).banned.filter((id) => fitting.includes(id))
   const requiredSet = [...new Set(required)]
   const failed = (failure: PlacementFailure): Placement => ({ kind: 'failed', failure })
   if (requiredSet.length > 1) return failed('too_many_affinity_constraints')
@@ -174,8 +182,8 @@ export function vmmCpuPlatformFor(instancePlatform: InstanceCpuPlatform | null, 
 
 /** One affinity or anti-affinity group the instance belongs to (failure domain: sled). */
 export interface AffinityGroup {
-  readonly kind: 'affinity' | 'anti_affinity'
-  readonly policy: 'fail' | 'allow'
+  readonly kind: AffinityGroupKind
+  readonly policy: AffinityPolicy
   readonly members: readonly InstanceUuid[]
 }
 
@@ -185,15 +193,24 @@ export function sledAffinityFromGroups(
   groups: readonly AffinityGroup[],
   reservations: readonly { readonly instanceId: InstanceUuid; readonly sledId: SledUuid }[],
 ): SledAffinity {
-  const tags = { required: new Set<SledUuid>(), preferred: new Set<SledUuid>(), banned: new Set<SledUuid>(), unpreferred: new Set<SledUuid>() }
+  const tags: SledAffinityTag[] = []
   for (const group of groups) {
     if (!group.members.includes(instanceId)) continue
-    const tag = group.kind === 'affinity' ? (group.policy === 'fail' ? 'required' : 'preferred') : group.policy === 'fail' ? 'banned' : 'unpreferred'
     for (const r of reservations) {
-      if (r.instanceId !== instanceId && group.members.includes(r.instanceId)) tags[tag].add(r.sledId)
+      if (r.instanceId !== instanceId && group.members.includes(r.instanceId)) tags.push({ sledId: r.sledId, kind: group.kind, policy: group.policy })
     }
   }
-  return { required: [...tags.required], preferred: [...tags.preferred], banned: [...tags.banned], unpreferred: [...tags.unpreferred] }
+  return sledAffinityFromTags(tags)
+}
+
+/** Step 4 from the datastore's tags: affinity `fail` → required, `allow` → preferred; anti-affinity `fail` → banned, `allow` → unpreferred. */
+export function sledAffinityFromTags(tags: readonly SledAffinityTag[]): SledAffinity {
+  const sets = { required: new Set<SledUuid>(), preferred: new Set<SledUuid>(), banned: new Set<SledUuid>(), unpreferred: new Set<SledUuid>() }
+  for (const tag of tags) {
+    const set = tag.kind === 'affinity' ? (tag.policy === 'fail' ? 'required' : 'preferred') : tag.policy === 'fail' ? 'banned' : 'unpreferred'
+    sets[set].add(tag.sledId)
+  }
+  return { required: [...sets.required], preferred: [...sets.preferred], banned: [...sets.banned], unpreferred: [...sets.unpreferred] }
 }
 
 /**

@@ -14,6 +14,10 @@ export const TABLE_NAMES = [
   'virtual_provisioning_resource',
   'virtual_provisioning_collection',
   'saga',
+  'affinity_group',
+  'anti_affinity_group',
+  'affinity_group_instance_membership',
+  'anti_affinity_group_instance_membership',
 ] as const
 export type TableName = (typeof TABLE_NAMES)[number]
 

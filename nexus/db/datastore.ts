@@ -1,7 +1,9 @@
 // `Datastore`: Nexus's database. It owns the tables and exposes only named queries, each in the
 // module that mirrors its omicron counterpart (see each module for outcomes). Reads return copies,
 // so nothing outside `nexus/db/` changes a row except through a query. Mirrors: omicron DataStore@b848b6d.
+import type { ProjectUuid } from '../../sim/kernel/ids.ts'
 import type { EpochMillis } from '../types/vmm-runtime-state.ts'
+import * as affinity from './affinity-queries.ts'
 import * as background from './background-queries.ts'
 import * as creating from './instance-create-queries.ts'
 import * as instances from './instance-queries.ts'
@@ -10,6 +12,8 @@ import * as migrations from './migration-queries.ts'
 import * as provisioning from './provisioning.ts'
 import { createReadView, type DbReadView } from './read-views.ts'
 import type {
+  AffinityGroupRecord,
+  AffinityMembershipRecord,
   InstanceProvisioningRecord,
   InstanceRecord,
   MigrationRecord,
@@ -49,6 +53,8 @@ export interface DatastoreSnapshot {
     readonly instances: readonly InstanceProvisioningRecord[]
   }
   readonly sagas: readonly SagaRecord[]
+  readonly affinityGroups: readonly AffinityGroupRecord[]
+  readonly affinityMemberships: readonly AffinityMembershipRecord[]
 }
 
 /** The arguments of a query after the tables. */
@@ -119,6 +125,20 @@ export class Datastore {
   sledReservationDelete(...a: Args<typeof reservations.sledReservationDelete>) { return reservations.sledReservationDelete(this.#t, ...a) }
   sledUsage(...a: Args<typeof reservations.sledUsage>) { return reservations.sledUsage(this.#t, ...a) }
 
+  // Affinity and anti-affinity groups and their members (affinity-queries.ts).
+  affinityGroupCreate(...a: Args<typeof affinity.affinityGroupCreate>) { return affinity.affinityGroupCreate(this.#t, ...a) }
+  affinityGroupGet<K extends AffinityGroupRecord['kind']>(kind: K, id: string) { return affinity.affinityGroupGet(this.#t, kind, id) }
+  affinityGroupGetByName<K extends AffinityGroupRecord['kind']>(kind: K, projectId: ProjectUuid, name: string) {
+    return affinity.affinityGroupGetByName(this.#t, kind, projectId, name)
+  }
+  affinityGroupList(...a: Args<typeof affinity.affinityGroupList>) { return affinity.affinityGroupList(this.#t, ...a) }
+  affinityGroupMemberList(...a: Args<typeof affinity.affinityGroupMemberList>) { return affinity.affinityGroupMemberList(this.#t, ...a) }
+  affinityGroupMemberAdd(...a: Args<typeof affinity.affinityGroupMemberAdd>) { return affinity.affinityGroupMemberAdd(this.#t, ...a) }
+  instanceAffinityMembershipsDelete(...a: Args<typeof affinity.instanceAffinityMembershipsDelete>) {
+    return affinity.instanceAffinityMembershipsDelete(this.#t, ...a)
+  }
+  sledAffinityTags(...a: Args<typeof affinity.sledAffinityTags>) { return affinity.sledAffinityTags(this.#t, ...a) }
+
   // Virtual provisioning (provisioning.ts).
   provisioningAddInstance(...a: Args<typeof provisioning.provisioningAddInstance>) { return provisioning.provisioningAddInstance(this.#t, ...a) }
   provisioningReleaseInstance(...a: Args<typeof provisioning.provisioningReleaseInstance>) {
@@ -158,6 +178,8 @@ export class Datastore {
       sledReservations: reservations.sledReservationList(t),
       provisioning: provisioning.provisioningRead(t),
       sagas: sagas.sagaList(t),
+      affinityGroups: affinity.affinityGroupList(t),
+      affinityMemberships: [...t.affinityMemberships.values()].map((m) => ({ ...m })),
     }
   }
 }

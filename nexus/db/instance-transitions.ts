@@ -5,6 +5,7 @@
 import type { InstanceUuid, MigrationUuid, PropolisUuid } from '../../sim/kernel/ids.ts'
 import { nextGeneration, type Generation } from '../../sim/sled-agent/api/index.ts'
 import { instanceStateFromRecordState } from '../types/instance-state.ts'
+import { instanceAffinityMembershipsDelete } from './affinity-queries.ts'
 import { DatastoreError } from './datastore-error.ts'
 import type { InstanceRecord } from './records.ts'
 import type { Tables } from './tables.ts'
@@ -154,7 +155,8 @@ export type MarkDestroyedOutcome =
 
 /**
  * Delete: only from `no_vmm` or `failed` with no active VMM. Sets `state = destroyed` and
- * `time_deleted`; the state generation is not bumped, as in omicron.
+ * `time_deleted` (the state generation is not bumped, as in omicron) and drops the instance's
+ * affinity and anti-affinity group memberships.
  */
 export function instanceMarkDestroyed(t: Tables, instanceId: InstanceUuid): MarkDestroyedOutcome {
   const row = t.instances.get(instanceId)
@@ -165,5 +167,7 @@ export function instanceMarkDestroyed(t: Tables, instanceId: InstanceUuid): Mark
     return { kind: 'wrong_state', message: `instance cannot be deleted in state "${instanceStateFromRecordState(row.state)}"` }
   }
   const updated = t.putInstance({ ...row, state: 'destroyed', timeDeleted: t.now() }, 'update')
+  // `project_delete_instance` then drops the instance from its affinity and anti-affinity groups.
+  instanceAffinityMembershipsDelete(t, instanceId)
   return { kind: 'destroyed', instance: { ...updated } }
 }

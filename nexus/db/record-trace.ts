@@ -105,6 +105,11 @@ export function traceRecordWrite(trace: Trace, write: RecordWrite): void {
     case 'virtual_provisioning_resource':
     case 'virtual_provisioning_collection':
     case 'saga':
+    // Affinity groups and their members shape placement, not a timeline.
+    case 'affinity_group':
+    case 'anti_affinity_group':
+    case 'affinity_group_instance_membership':
+    case 'anti_affinity_group_instance_membership':
       return
     default:
       assertNever(write, 'record write')

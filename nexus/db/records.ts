@@ -1,7 +1,17 @@
 // The rows of the Nexus datastore: one flat, camelCase record per table, mirroring the columns of
 // omicron's schema. Records are plain readonly data; only the queries in `nexus/db/` create them.
 // Mirrors: omicron schema/crdb/dbinit.sql and nexus/db-model/src/{instance,vmm,migration}.rs@b848b6d.
-import type { InstanceUuid, MigrationUuid, ProjectUuid, PropolisUuid, ShortId, SledUuid, UpdaterUuid } from '../../sim/kernel/ids.ts'
+import type {
+  AffinityGroupUuid,
+  AntiAffinityGroupUuid,
+  InstanceUuid,
+  MigrationUuid,
+  ProjectUuid,
+  PropolisUuid,
+  ShortId,
+  SledUuid,
+  UpdaterUuid,
+} from '../../sim/kernel/ids.ts'
 import type { Generation, MigrationState } from '../../sim/sled-agent/api/index.ts'
 import type { InstanceRecordState } from '../types/instance-state.ts'
 import type { AutoRestartPolicy } from '../types/instance-view.ts'
@@ -159,6 +169,43 @@ export interface SledReservationRecord {
   readonly reservoirRam: number
   /** `active` for a start, `target` for a migration target, `tombstoned` for a migrated-away source. */
   readonly state: SledReservationState
+}
+
+/** Which of omicron's two group tables a group lives in: `affinity_group` or `anti_affinity_group`. */
+export const AFFINITY_GROUP_KINDS = ['affinity', 'anti_affinity'] as const
+export type AffinityGroupKind = (typeof AFFINITY_GROUP_KINDS)[number]
+
+/** SQL enum `affinity_policy`: what placement does when the group's wish cannot be met. */
+export const AFFINITY_POLICIES = ['allow', 'fail'] as const
+export type AffinityPolicy = (typeof AFFINITY_POLICIES)[number]
+
+/** SQL enum `failure_domain`: omicron has only `sled`. */
+export type FailureDomain = 'sled'
+
+/** A group's id: `AffinityGroupUuid` or `AntiAffinityGroupUuid` by its kind. */
+export type AffinityGroupId<K extends AffinityGroupKind = AffinityGroupKind> = K extends 'affinity' ? AffinityGroupUuid : AntiAffinityGroupUuid
+
+/** A row of `affinity_group` or `anti_affinity_group` (the two tables have the same columns). */
+export interface AffinityGroupRecord<K extends AffinityGroupKind = AffinityGroupKind> {
+  readonly kind: K
+  readonly id: AffinityGroupId<K>
+  /** Unique among the live groups of its kind in the project. */
+  readonly name: string
+  readonly description: string
+  readonly projectId: ProjectUuid
+  readonly policy: AffinityPolicy
+  readonly failureDomain: FailureDomain
+  readonly timeCreated: EpochMillis
+  readonly timeModified: EpochMillis
+  // Simplification: groups are never updated or deleted in the testbed, so `time_deleted` is always NULL.
+  readonly timeDeleted: EpochMillis | null
+}
+
+/** A row of `affinity_group_instance_membership` or `anti_affinity_group_instance_membership`. */
+export interface AffinityMembershipRecord<K extends AffinityGroupKind = AffinityGroupKind> {
+  readonly kind: K
+  readonly groupId: AffinityGroupId<K>
+  readonly instanceId: InstanceUuid
 }
 
 /** What a provisioning row or collection holds. */

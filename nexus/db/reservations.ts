@@ -3,6 +3,7 @@
 // live reservation of a kind for an instance is placement's expected "already starting/migrating".
 // Mirrors: omicron nexus/db-queries/src/db/queries/sled_reservation.rs and datastore/sled.rs@b848b6d.
 import type { InstanceUuid, PropolisUuid, SledUuid } from '../../sim/kernel/ids.ts'
+import { affinityAllowsSled } from './affinity-queries.ts'
 import { reservationCollision } from './constraints.ts'
 import type { SledReservationRecord, SledReservationState } from './records.ts'
 import type { Tables } from './tables.ts'
@@ -29,15 +30,18 @@ export type SledReservationInsertOutcome =
   | { readonly kind: 'reserved'; readonly reservation: SledReservationRecord }
   /** The instance already has a live reservation of this kind: omicron's `ReservationExists`, 409. */
   | { readonly kind: 'conflict'; readonly message: string }
-  /** The sled is unknown, not `in_service`, or would be over-committed: placement tries another. */
-  | { readonly kind: 'sled_unavailable'; readonly reason: 'no_such_sled' | 'not_in_service' | 'insufficient_capacity' }
+  /**
+   * The sled is unknown, not `in_service`, would be over-committed, or (since the sled was chosen)
+   * breaks one of the instance's `fail` groups: placement tries another.
+   */
+  | { readonly kind: 'sled_unavailable'; readonly reason: 'no_such_sled' | 'not_in_service' | 'insufficient_capacity' | 'banned_by_anti_affinity' | 'not_required_by_affinity' }
 
 /**
- * Reserves the VMM's resources on the chosen sled if the sled is `in_service` and still has room.
- * Choosing the sled (CPU family, affinity, preferences) is placement's job, not this query's.
+ * Reserves the VMM's resources on the chosen sled if the sled is `in_service`, still has room, and
+ * still suits the instance's `fail` affinity and anti-affinity groups (omicron's sentinels
+ * SLED_HAS_SPACE, BANNED_SLEDS, REQUIRED_SLEDS). Choosing the sled is placement's job, not this query's.
  */
-// Simplification: no affinity or anti-affinity groups and no local-storage allocations; the
-// re-validation here is the space and policy check of omicron's `sled_insert_resource_query`.
+// Simplification: no local-storage allocations.
 export function sledReservationInsert(t: Tables, params: SledReservationParams): SledReservationInsertOutcome {
   const existing = t.reservations.get(params.propolisId)
   if (existing !== undefined) return { kind: 'reserved', reservation: { ...existing } }
@@ -48,6 +52,9 @@ export function sledReservationInsert(t: Tables, params: SledReservationParams):
   if (used.hardwareThreads + params.hardwareThreads > sled.hardwareThreads || used.reservoirRam + params.reservoirRam > sled.reservoirBytes) {
     return { kind: 'sled_unavailable', reason: 'insufficient_capacity' }
   }
+  const affinity = affinityAllowsSled(t, params.instanceId, params.sledId)
+  if (affinity === 'banned') return { kind: 'sled_unavailable', reason: 'banned_by_anti_affinity' }
+  if (affinity === 'not_required') return { kind: 'sled_unavailable', reason: 'not_required_by_affinity' }
   const row: SledReservationRecord = {
     id: params.propolisId,
     sledId: params.sledId,

@@ -4,6 +4,8 @@
 import type { EpochMillis } from '../types/vmm-runtime-state.ts'
 import { checkInstanceRow, checkProvisioned, checkReservationRow, checkVmmRow, RecordConstraintViolation } from './constraints.ts'
 import type {
+  AffinityGroupRecord,
+  AffinityMembershipRecord,
   InstanceProvisioningRecord,
   InstanceRecord,
   MigrationRecord,
@@ -27,6 +29,12 @@ export type RecordWrite =
   | { readonly table: 'virtual_provisioning_resource'; readonly op: WriteOp; readonly row: InstanceProvisioningRecord }
   | { readonly table: 'virtual_provisioning_collection'; readonly op: WriteOp; readonly row: ProjectProvisioningRecord | FleetProvisioningRow }
   | { readonly table: 'saga'; readonly op: WriteOp; readonly row: SagaRecord }
+  | { readonly table: 'affinity_group' | 'anti_affinity_group'; readonly op: WriteOp; readonly row: AffinityGroupRecord }
+  | {
+      readonly table: 'affinity_group_instance_membership' | 'anti_affinity_group_instance_membership'
+      readonly op: WriteOp
+      readonly row: AffinityMembershipRecord
+    }
 
 /** The fleet-wide collection row (the project rows carry a project id instead). */
 export interface FleetProvisioningRow extends ProvisionedResources {
@@ -49,12 +57,19 @@ export class Tables {
   readonly instanceProvisioning = new Map<string, InstanceProvisioningRecord>()
   readonly projectProvisioning = new Map<string, ProjectProvisioningRecord>()
   readonly sagas = new Map<string, SagaRecord>()
+  /** Both group tables, by id (the kinds' ids never collide: each is a fresh UUID). */
+  readonly affinityGroups = new Map<string, AffinityGroupRecord>()
+  /** Both membership tables, by `membershipKey`. */
+  readonly affinityMemberships = new Map<string, AffinityMembershipRecord>()
   #fleet: ProvisionedResources = ZERO
   // Indexes, so that lookups by name and per-sled sums stay cheap with thousands of rows.
   readonly #liveInstanceByName = new Map<string, string>()
   readonly #sledByName = new Map<string, string>()
   readonly #reservationsBySled = new Map<string, Set<string>>()
   readonly #reservationsByInstance = new Map<string, Set<string>>()
+  readonly #liveAffinityGroupByName = new Map<string, string>()
+  readonly #membershipsByInstance = new Map<string, Set<string>>()
+  readonly #membershipsByGroup = new Map<string, Set<string>>()
   readonly now: () => EpochMillis
   readonly #listener: WriteListener | undefined
 
@@ -183,12 +198,81 @@ export class Tables {
     this.#listener?.({ table: 'virtual_provisioning_collection', op: 'update', row: { ...fleetRow } })
   }
 
+  /** Stores a group; a second live group of its kind with its name in the project is a constraint violation. */
+  putAffinityGroup(row: AffinityGroupRecord, op: 'insert' | 'update'): AffinityGroupRecord {
+    const table = row.kind === 'affinity' ? 'affinity_group' : 'anti_affinity_group'
+    const nameKey = affinityGroupNameKey(row)
+    const holder = this.#liveAffinityGroupByName.get(nameKey)
+    if (row.timeDeleted === null && holder !== undefined && holder !== row.id) {
+      throw new RecordConstraintViolation(table, row.id, 'unique_name', `name '${row.name}' is taken by group ${holder}`)
+    }
+    if (row.timeDeleted === null) this.#liveAffinityGroupByName.set(nameKey, row.id)
+    else if (holder === row.id) this.#liveAffinityGroupByName.delete(nameKey)
+    const stored = store(this.affinityGroups, row.id, row)
+    this.#listener?.({ table, op, row: { ...stored } })
+    return stored
+  }
+
+  /** The id of the live group of this kind with this name in the project, if any. */
+  liveAffinityGroupIdByName(kind: AffinityGroupRecord['kind'], projectId: string, name: string): string | undefined {
+    return this.#liveAffinityGroupByName.get(`${kind}/${projectId}/${name}`)
+  }
+
+  putAffinityMembership(row: AffinityMembershipRecord): AffinityMembershipRecord {
+    const key = membershipKey(row)
+    const stored = store(this.affinityMemberships, key, row)
+    addToIndex(this.#membershipsByInstance, row.instanceId, key)
+    addToIndex(this.#membershipsByGroup, row.groupId, key)
+    this.#listener?.({ table: membershipTable(row), op: 'insert', row: { ...stored } })
+    return stored
+  }
+
+  deleteAffinityMembership(row: AffinityMembershipRecord): void {
+    const key = membershipKey(row)
+    this.affinityMemberships.delete(key)
+    this.#membershipsByInstance.get(row.instanceId)?.delete(key)
+    this.#membershipsByGroup.get(row.groupId)?.delete(key)
+    this.#listener?.({ table: membershipTable(row), op: 'delete', row: { ...row } })
+  }
+
+  /** The memberships of an instance, both kinds (stored rows: copy before handing out). */
+  membershipsOfInstance(instanceId: string): AffinityMembershipRecord[] {
+    return this.#membershipRows(this.#membershipsByInstance.get(instanceId))
+  }
+
+  /** The memberships of a group (stored rows: copy before handing out). */
+  membershipsOfGroup(groupId: string): AffinityMembershipRecord[] {
+    return this.#membershipRows(this.#membershipsByGroup.get(groupId))
+  }
+
+  #membershipRows(keys: ReadonlySet<string> | undefined): AffinityMembershipRecord[] {
+    const rows: AffinityMembershipRecord[] = []
+    for (const key of keys ?? []) {
+      const row = this.affinityMemberships.get(key)
+      if (row !== undefined) rows.push(row)
+    }
+    return rows
+  }
+
   /** Stores a saga row; its params, outputs and events must already be private, frozen JSON. */
   putSaga(row: SagaRecord, op: 'insert' | 'update'): SagaRecord {
     const stored = store(this.sagas, row.id, row)
     this.#listener?.({ table: 'saga', op, row: stored })
     return stored
   }
+}
+
+function affinityGroupNameKey(row: AffinityGroupRecord): string {
+  return `${row.kind}/${row.projectId}/${row.name}`
+}
+
+/** A membership's key: its group and instance (the tables' primary key). */
+export function membershipKey(row: Pick<AffinityMembershipRecord, 'groupId' | 'instanceId'>): string {
+  return `${row.groupId}/${row.instanceId}`
+}
+
+function membershipTable(row: AffinityMembershipRecord): 'affinity_group_instance_membership' | 'anti_affinity_group_instance_membership' {
+  return row.kind === 'affinity' ? 'affinity_group_instance_membership' : 'anti_affinity_group_instance_membership'
 }
 
 function instanceNameKey(projectId: string, name: string): string {

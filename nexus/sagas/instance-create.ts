@@ -1,15 +1,16 @@
-// The instance-create saga: insert the instance (`creating`, gen 1) and, last, move it to `no_vmm`
-// (gen + 1). Unwinding deletes the record. With `start: true`, `instanceCreate` then starts the
+// The instance-create saga: insert the instance (`creating`, gen 1), add it to the anti-affinity (and
+// affinity) groups the create named and, last, move it to `no_vmm` (gen + 1). Unwinding deletes the
+// record, and with it the memberships. With `start: true`, `instanceCreate` then starts the
 // instance with reason `auto_start`; a failed start is only traced (and, with `recordStartFailures`,
 // recorded on the instance): the create itself succeeded.
 // Mirrors: omicron nexus/src/app/sagas/instance_create.rs and instance.rs (`project_create_instance`)@b848b6d.
-// Simplification: the NIC, external IP, disk, SSH key, boot disk, affinity group and multicast nodes
-// are left out (the testbed has none of those resources), and the create params are not validated
+// Simplification: the NIC, external IP, disk, SSH key, boot disk and multicast nodes are left out (the testbed has none of those resources), and the create params are not validated
 // (vCPU count, memory size and alignment, hostname).
 import { assertNever } from '../../sim/kernel/assert-never.ts'
-import type { IdSource, InstanceUuid, ProjectUuid } from '../../sim/kernel/ids.ts'
+import type { AffinityGroupUuid, AntiAffinityGroupUuid, IdSource, InstanceUuid, ProjectUuid } from '../../sim/kernel/ids.ts'
 import type { Trace } from '../../sim/kernel/trace.ts'
 import { nextGeneration } from '../../sim/sled-agent/api/index.ts'
+import { memberAddError, resolveCreateGroups, type InstanceAffinityRequest } from '../app/affinity-groups.ts'
 import { internalError, NexusApiError, objectAlreadyExists } from '../app/errors.ts'
 import type { Datastore } from '../db/datastore.ts'
 import { instanceRuntimeOf, type InstanceCpuPlatform, type InstanceRecord } from '../db/records.ts'
@@ -43,11 +44,17 @@ export interface InstanceCreateParams {
   readonly autoRestartCooldownMs: number | null
   /** Null: the VMM gets its sled's minimum compatible platform. */
   readonly cpuPlatform: InstanceCpuPlatform | null
+  /** The anti-affinity groups to join (`anti_affinity_groups`, resolved to ids before the saga). */
+  readonly antiAffinityGroupIds: readonly AntiAffinityGroupUuid[]
+  /** The affinity groups to join: a testbed convenience, omicron's create has no such field. */
+  readonly affinityGroupIds: readonly AffinityGroupUuid[]
 }
 
 export interface InstanceCreateOutputs {
   /** The row as inserted. */
   readonly 'create-instance-record': InstanceRecord
+  /** How many memberships the node added. */
+  readonly 'add-to-affinity-groups': number
   readonly 'move-to-stopped': null
 }
 
@@ -58,6 +65,8 @@ export const instanceCreateSaga: SagaDef<InstanceCreateParams, InstanceCreateOut
   instanceOf: (params) => params.instanceId,
   nodes: [
     { name: 'create-instance-record', action: createInstanceRecord, undo: deleteInstanceRecord },
+    // No undo, as omicron's ADD_TO_ANTI_AFFINITY_GROUP: deleting the instance record deletes its memberships.
+    { name: 'add-to-affinity-groups', action: addToAffinityGroups, undo: null },
     // Last, and no undo: once the instance is `no_vmm` the saga has nothing left that can fail.
     { name: 'move-to-stopped', action: moveToStopped, undo: null },
   ],
@@ -96,6 +105,25 @@ async function deleteInstanceRecord(ctx: Ctx): Promise<void> {
   ctx.services.db.instanceDeleteCreating(ctx.params.instanceId)
 }
 
+/**
+ * Adds the new instance to each named group, anti-affinity first (omicron's ADD_TO_ANTI_AFFINITY_GROUP,
+ * one per group). A membership already there is this node replayed. A refusal (a full group, say)
+ * fails the node with the member-add error, and the create unwinds.
+ */
+async function addToAffinityGroups(ctx: Ctx): Promise<number> {
+  await Promise.resolve()
+  const { db } = ctx.services
+  const { instanceId, antiAffinityGroupIds, affinityGroupIds } = ctx.params
+  const wanted = [...antiAffinityGroupIds.map((id) => ['anti_affinity', id] as const), ...affinityGroupIds.map((id) => ['affinity', id] as const)]
+  let added = 0
+  for (const [kind, groupId] of wanted) {
+    const outcome = db.affinityGroupMemberAdd(kind, groupId, instanceId)
+    if (outcome.kind === 'added') added += 1
+    else if (outcome.kind !== 'already_member') throw memberAddError(kind, groupId, instanceId, outcome)
+  }
+  return added
+}
+
 /** `no_vmm`, gen + 1 over the inserted row; a replay (or any other writer first) is silently stale. */
 async function moveToStopped(ctx: Ctx): Promise<null> {
   await Promise.resolve()
@@ -132,6 +160,8 @@ export interface InstanceCreateRequest {
   readonly autoRestartPolicy?: AutoRestartPolicy | null
   readonly autoRestartCooldownMs?: number | null
   readonly cpuPlatform?: InstanceCpuPlatform | null
+  /** Groups to join; they must exist (404 otherwise, before anything is created). */
+  readonly affinity?: InstanceAffinityRequest
 }
 
 export interface InstanceCreateResult {
@@ -142,8 +172,8 @@ export interface InstanceCreateResult {
 }
 
 /**
- * `project_create_instance`: runs instance-create; throws its failed node's error (400 for a name in
- * use). With `start: true`, then runs `instanceStart(…, 'auto_start')` and waits for it.
+ * `project_create_instance`: looks up the groups it names (404 for an unknown one), runs
+ * instance-create, and throws its failed node's error (400 for a name in use or a refused membership). With `start: true`, then runs `instanceStart(…, 'auto_start')` and waits for it.
  */
 export async function instanceCreate(deps: InstanceCreateDeps, request: InstanceCreateRequest): Promise<InstanceCreateResult> {
   const params: InstanceCreateParams = {
@@ -158,6 +188,8 @@ export async function instanceCreate(deps: InstanceCreateDeps, request: Instance
     autoRestartPolicy: request.autoRestartPolicy ?? null,
     autoRestartCooldownMs: request.autoRestartCooldownMs ?? null,
     cpuPlatform: request.cpuPlatform ?? null,
+    antiAffinityGroupIds: resolveCreateGroups(deps.db, deps.projectId, 'anti_affinity', request.affinity?.antiAffinityGroups ?? []),
+    affinityGroupIds: resolveCreateGroups(deps.db, deps.projectId, 'affinity', request.affinity?.affinityGroups ?? []),
   }
   const outcome = await deps.sagas.run(instanceCreateSaga, params)
   if (outcome.kind !== 'succeeded') throw outcome.error.apiError ?? internalError(outcome.error.message)

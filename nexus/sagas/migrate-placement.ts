@@ -1,11 +1,12 @@
 // The instance-migrate saga's RESERVE_RESOURCES: placement restricted to the destination sled and to
-// the sled CPU families that can host the source VMM's platform, reserving as a migration target.
+// the sled CPU families that can host the source VMM's platform, under the instance's affinity and
+// anti-affinity groups, reserving as a migration target.
 // Mirrors: omicron nexus/src/app/sagas/instance_migrate.rs@b848b6d (`sim_reserve_sled_resources`)
 // and datastore/sled.rs (`sled_reservation_create` with `must_select_from`).
 import { assertNever } from '../../sim/kernel/assert-never.ts'
 import type { PropolisUuid, SledUuid } from '../../sim/kernel/ids.ts'
 import { conflict, invalidRequest } from '../app/errors.ts'
-import { chooseSled, NO_AFFINITY, placementError, seededPick, vmmCompatibleSledCpuFamilies, type PlacementSled } from '../app/placement.ts'
+import { chooseSled, placementError, seededPick, sledAffinityFromTags, vmmCompatibleSledCpuFamilies, type PlacementSled } from '../app/placement.ts'
 import type { Datastore } from '../db/datastore.ts'
 import type { InstanceRecord, VmmRecord } from '../db/records.ts'
 
@@ -24,43 +25,56 @@ export interface MigrationTargetReservationRequest {
 
 /**
  * Reserves the instance's ncpus and memory for the target VMM on the destination sled (state
- * `target`) and returns that sled. Idempotent on the propolis id. Throws 400 for a `sled_default`
- * source, 507 "Failed to place instance: …" when the destination is not in service, not a fitting
- * family or full, and 409 "Instance already migrating" when another target reservation exists.
+ * `target`) and returns that sled. Idempotent on the propolis id. The instance's affinity and
+ * anti-affinity groups constrain it as they do a start. Throws 400 for a `sled_default` source,
+ * 507 "Failed to place instance: …" when the destination is not in service, not a fitting family,
+ * full, or banned by an anti-affinity group (or not the sled a `fail` affinity group requires), 400
+ * for contradictory groups, and 409 "Instance already migrating" when another target reservation exists.
  */
-// Simplification: no affinity groups and no local-storage allocations constrain the choice (the
-// testbed stores neither), so the destination is the only candidate and only its space is checked.
+// Simplification: no local-storage allocations constrain the choice (the testbed stores none).
 export function reserveMigrationTarget(db: Datastore, request: MigrationTargetReservationRequest): SledUuid {
   const { instance, srcVmm, dstSledId, propolisId } = request
   const held = db.sledReservationGet(propolisId)
   if (held !== null) return held.sledId
   const cpuFamilies = vmmCompatibleSledCpuFamilies(srcVmm.cpuPlatform)
   if (cpuFamilies === null) throw invalidRequest(NO_COMPATIBLE_SLED_FAMILIES_MESSAGE)
-  // `must_select_from(&[dst_sled_id])`: an unknown sled is simply no candidate.
-  const sleds: PlacementSled[] = db
-    .sledList()
-    .filter((s) => s.id === dstSledId)
-    .map((s) => ({ ...s, used: db.sledUsage(s.id) }))
-  const placement = chooseSled(sleds, { hardwareThreads: instance.ncpus, reservoirRam: instance.memory, cpuFamilies, affinity: NO_AFFINITY }, seededPick(propolisId))
-  if (placement.kind === 'failed') throw placementError(placement.failure)
-  const outcome = db.sledReservationInsert({
-    propolisId,
-    sledId: placement.sledId,
-    instanceId: instance.id,
+  // `must_select_from(&[dst_sled_id])`: an unknown sled is simply no candidate. The affinity tags
+  // come from every sled, as omicron's query reads them before narrowing the targets.
+  const placementRequest = {
     hardwareThreads: instance.ncpus,
     reservoirRam: instance.memory,
-    state: 'target',
-  })
-  switch (outcome.kind) {
-    case 'reserved':
-      return outcome.reservation.sledId
-    // ReservationExists with reason MigrationTarget.
-    case 'conflict':
-      throw conflict(outcome.message)
-    // The re-check failed and, with the destination dropped, no candidate is left: NotFound.
-    case 'sled_unavailable':
-      throw placementError('not_found')
-    default:
-      return assertNever(outcome, 'sled reservation outcome')
+    cpuFamilies,
+    affinity: sledAffinityFromTags(db.sledAffinityTags(instance.id)),
+    mustSelectFrom: [dstSledId],
+  }
+  const dropped = new Set<SledUuid>()
+  for (;;) {
+    const sleds: PlacementSled[] = db
+      .sledList()
+      .filter((s) => !dropped.has(s.id))
+      .map((s) => ({ ...s, used: db.sledUsage(s.id) }))
+    const placement = chooseSled(sleds, placementRequest, seededPick(propolisId))
+    if (placement.kind === 'failed') throw placementError(placement.failure)
+    const outcome = db.sledReservationInsert({
+      propolisId,
+      sledId: placement.sledId,
+      instanceId: instance.id,
+      hardwareThreads: instance.ncpus,
+      reservoirRam: instance.memory,
+      state: 'target',
+    })
+    switch (outcome.kind) {
+      case 'reserved':
+        return outcome.reservation.sledId
+      // ReservationExists with reason MigrationTarget.
+      case 'conflict':
+        throw conflict(outcome.message)
+      // The re-check failed: with the destination dropped, placement runs out of candidates.
+      case 'sled_unavailable':
+        dropped.add(placement.sledId)
+        break
+      default:
+        return assertNever(outcome, 'sled reservation outcome')
+    }
   }
 }

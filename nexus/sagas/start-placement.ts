@@ -6,7 +6,7 @@
 import { assertNever } from '../../sim/kernel/assert-never.ts'
 import type { PropolisUuid, SledUuid } from '../../sim/kernel/ids.ts'
 import { conflict, internalError } from '../app/errors.ts'
-import { chooseSled, compatibleSledCpuFamilies, NO_AFFINITY, placementError, seededPick, type PlacementSled } from '../app/placement.ts'
+import { chooseSled, compatibleSledCpuFamilies, placementError, seededPick, sledAffinityFromTags, type PlacementSled } from '../app/placement.ts'
 import type { Datastore } from '../db/datastore.ts'
 import type { InstanceRecord } from '../db/records.ts'
 
@@ -19,20 +19,22 @@ export interface VmmReservationRequest {
 
 /**
  * Reserves the instance's ncpus and memory for `propolisId` on a sled and returns the sled. Idempotent:
- * a reservation already held for this propolis id is returned as it is. Throws the placement error
- * (507 or 400, `placementError`) or 409 "Instance already starting".
+ * a reservation already held for this propolis id is returned as it is. The sleds where other members
+ * of the instance's affinity and anti-affinity groups hold reservations constrain the choice. Throws
+ * the placement error (507 or 400, `placementError`) or 409 "Instance already starting".
  */
-// Simplification: no affinity groups are stored, so placement runs without affinity constraints
-// (`chooseSled` and `sledAffinityFromGroups` implement them); no local-storage disks either.
+// Simplification: no local-storage disks.
 export function reserveVmmResources(db: Datastore, request: VmmReservationRequest): SledUuid {
   const { instance, propolisId } = request
   const held = db.sledReservationGet(propolisId)
   if (held !== null) return held.sledId
+  // Read once, as omicron's `sled_find_targets_query`; a sled dropped below leaves every set with it
+  // (it is no longer a candidate), except that a dropped required sled is still required.
   const placementRequest = {
     hardwareThreads: instance.ncpus,
     reservoirRam: instance.memory,
     cpuFamilies: instance.cpuPlatform === null ? null : compatibleSledCpuFamilies(instance.cpuPlatform),
-    affinity: NO_AFFINITY,
+    affinity: sledAffinityFromTags(db.sledAffinityTags(instance.id)),
   }
   const dropped = new Set<SledUuid>()
   for (let attempt = 0; ; attempt += 1) {
@@ -56,7 +58,8 @@ export function reserveVmmResources(db: Datastore, request: VmmReservationReques
       // ReservationExists: this instance already holds an `active` reservation (another start).
       case 'conflict':
         throw conflict(outcome.message)
-      // The re-check failed (the sled changed since it was listed): forget it and place again.
+      // The re-check failed (the sled filled up, or a group member landed nearby, since it was
+      // listed): forget it and place again.
       case 'sled_unavailable':
         dropped.add(placement.sledId)
         break

@@ -47,6 +47,11 @@ export class RowChecks {
       case 'migration':
       case 'sled':
       case 'saga':
+      // Nor about affinity groups and their members (the unique name is the datastore's own check).
+      case 'affinity_group':
+      case 'anti_affinity_group':
+      case 'affinity_group_instance_membership':
+      case 'anti_affinity_group_instance_membership':
         return
       default:
         return assertNever(write, 'record write')

@@ -52,12 +52,16 @@ export class WriteHistory {
         this.#migrations.set(id, { sourceGen: Math.max(sourceGen, seen?.sourceGen ?? sourceGen), targetGen: Math.max(targetGen, seen?.targetGen ?? targetGen) })
         return
       }
-      // Sleds, reservations, provisioning and sagas carry no generation.
+      // Sleds, reservations, provisioning, sagas and affinity groups carry no generation.
       case 'sled':
       case 'sled_resource_vmm':
       case 'virtual_provisioning_resource':
       case 'virtual_provisioning_collection':
       case 'saga':
+      case 'affinity_group':
+      case 'anti_affinity_group':
+      case 'affinity_group_instance_membership':
+      case 'anti_affinity_group_instance_membership':
         return
       default:
         return assertNever(write, 'record write')

@@ -8,10 +8,12 @@ declare const brand: unique symbol
 export type Brand<T, B extends string> = T & { readonly [brand]: B }
 
 /** Every kind of UUID the testbed mints. Append-only, alphabetical. */
-export const UUID_KINDS = ['instance', 'migration', 'project', 'propolis', 'request', 'sled', 'updater'] as const
+export const UUID_KINDS = ['affinity_group', 'anti_affinity_group', 'instance', 'migration', 'project', 'propolis', 'request', 'sled', 'updater'] as const
 export type UuidKind = (typeof UUID_KINDS)[number]
 
 export type TypedUuid<K extends UuidKind> = Brand<string, `${K}_uuid`>
+export type AffinityGroupUuid = TypedUuid<'affinity_group'>
+export type AntiAffinityGroupUuid = TypedUuid<'anti_affinity_group'>
 export type InstanceUuid = TypedUuid<'instance'>
 export type MigrationUuid = TypedUuid<'migration'>
 export type ProjectUuid = TypedUuid<'project'>

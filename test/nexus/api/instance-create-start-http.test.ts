@@ -46,6 +46,20 @@ describe('instance create and start over HTTP', () => {
     expect(await again.json()).toMatchObject({ error_code: 'ObjectAlreadyExists', message: 'already exists: instance "db1"', request_id: expect.any(String) })
   })
 
+  it('joins the anti-affinity groups named in anti_affinity_groups, and answers 404 for an unknown one', async () => {
+    await using tb = await createTestbed()
+    const spread = await tb.nexus.antiAffinityGroupCreate({ name: 'spread', policy: 'fail' })
+
+    const unknown = await tb.fetch('/v1/instances?project=default', post(body({ start: false, anti_affinity_groups: ['spread', 'nope'] })))
+    const created = await tb.fetch('/v1/instances?project=default', post(body({ start: false, anti_affinity_groups: ['spread'] })))
+
+    expect(unknown.status).toBe(404)
+    expect(await unknown.json()).toMatchObject({ error_code: 'ObjectNotFound', message: 'not found: anti-affinity-group with name "nope"' })
+    expect(created.status).toBe(201)
+    const member = await tb.nexus.antiAffinityGroupMemberAdd(spread.id, 'db1').catch((error: unknown) => error)
+    expect(member).toMatchObject({ statusCode: 400, errorCode: 'ObjectAlreadyExists' })
+  })
+
   it('answers a malformed body with dropshot’s 400 and creates nothing', async () => {
     await using tb = await createTestbed()
     const missing = await tb.fetch('/v1/instances?project=default', post({ name: 'db1' }))

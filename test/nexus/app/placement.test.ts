@@ -67,8 +67,18 @@ describe('chooseSled', () => {
     ['falls back to an unpreferred sled', [sled(S1)], affinity({ unpreferred: [S1] }), placed(S1)],
     ['treats a sled both preferred and unpreferred as neutral', [sled(S1), sled(S2)], affinity({ preferred: [S2], unpreferred: [S1, S2] }), placed(S2)],
     ['ignores a preferred sled without room', [full, sled(S2)], affinity({ preferred: [S1] }), placed(S2)],
+    ['calls a required sled without room not valid even when it is banned too', [full, sled(S2)], affinity({ required: [S1], banned: [S1] }), failed('required_affinity_sled_not_valid')],
   ])('%s', (_name, sleds, aff, expected) => {
     expect(chooseSled(sleds, request({ affinity: aff }), first)).toEqual(expected)
+  })
+
+  it.each([
+    ['places on the one sled it must select from', affinity({}), placed(S2)],
+    ['fails with not_found when that sled is banned', affinity({ banned: [S2] }), failed('not_found')],
+    ['calls a required sled outside the selection not valid', affinity({ required: [S1] }), failed('required_affinity_sled_not_valid')],
+    ['still sees a conflict on a required sled outside the selection that fits and is banned', affinity({ required: [S1], banned: [S1] }), failed('conflicting_anti_and_affinity_constraints')],
+  ])('with mustSelectFrom (a migration), %s', (_name, aff, expected) => {
+    expect(chooseSled(three, request({ affinity: aff, mustSelectFrom: [S2] }), first)).toEqual(expected)
   })
 })
 

@@ -23,6 +23,10 @@ const create = (sw: StartWorld, request: InstanceCreateRequest) =>
 
 function createSagaWorld(start = false): SagaTestWorld<InstanceCreateParams, NexusSagaServices, WorldSnapshot> {
   const sw = new StartWorld()
+  const spread = sw.ids.uuid('anti_affinity_group')
+  const together = sw.ids.uuid('affinity_group')
+  sw.db.affinityGroupCreate({ kind: 'anti_affinity', id: spread, projectId: sw.projectId, name: 'spread', description: '', policy: 'fail' })
+  sw.db.affinityGroupCreate({ kind: 'affinity', id: together, projectId: sw.projectId, name: 'together', description: '', policy: 'allow' })
   const params: InstanceCreateParams = {
     instanceId: sw.ids.uuid('instance'),
     projectId: sw.projectId,
@@ -35,7 +39,10 @@ function createSagaWorld(start = false): SagaTestWorld<InstanceCreateParams, Nex
     autoRestartPolicy: null,
     autoRestartCooldownMs: null,
     cpuPlatform: null,
+    antiAffinityGroupIds: [spread],
+    affinityGroupIds: [together],
   }
+  const members = () => [...sw.db.affinityGroupMemberList(spread), ...sw.db.affinityGroupMemberList(together)]
   return {
     db: sw.db,
     services: sw.services,
@@ -48,7 +55,9 @@ function createSagaWorld(start = false): SagaTestWorld<InstanceCreateParams, Nex
       if (ending.kind === 'succeeded' && (live?.state !== 'no_vmm' || live.gen !== 2 || live.intendedState !== (start ? 'running' : 'stopped'))) {
         throw new Error(`created instance is ${JSON.stringify(live)}`)
       }
+      if (ending.kind === 'succeeded' && members().join() !== [params.instanceId, params.instanceId].join()) throw new Error(`memberships are ${members().join()}`)
       if (ending.kind === 'unwound' && live !== null) throw new Error(`instance left behind in state ${live.state}`)
+      if (ending.kind === 'unwound' && members().length > 0) throw new Error(`memberships left behind: ${members().join()}`)
     },
     drive: (work) => sw.drive(work, 0),
     dispose: () => sw.dispose(),
@@ -56,10 +65,10 @@ function createSagaWorld(start = false): SagaTestWorld<InstanceCreateParams, Nex
 }
 
 describe('the instance-create saga under the saga harness', () => {
-  it('unwinds from every node, deleting the record', async () => {
+  it('unwinds from every node, deleting the record and its group memberships', async () => {
     const report = await expectUnwindsFromEveryNode(instanceCreateSaga, () => createSagaWorld())
 
-    expect(report.runs).toEqual(['no fault', 'failing at create-instance-record', 'failing at move-to-stopped'])
+    expect(report.runs).toEqual(['no fault', 'failing at create-instance-record', 'failing at add-to-affinity-groups', 'failing at move-to-stopped'])
   })
 
   it('ends the same with every action, and every undo, run twice', async () => {
