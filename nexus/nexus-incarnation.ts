@@ -2,7 +2,7 @@
 // operations, background tasks) over what survives a crash. When its executor crashes, by `crash()`
 // or by a saga fault, the whole incarnation dies with it; a restart builds the next one.
 import type { VirtualClock } from '../sim/kernel/clock.ts'
-import type { IdSource, InstanceUuid, ProjectUuid, SledUuid } from '../sim/kernel/ids.ts'
+import type { IdSource, ProjectUuid, SledUuid } from '../sim/kernel/ids.ts'
 import type { Trace } from '../sim/kernel/trace.ts'
 import type { NexusApiError } from './app/errors.ts'
 import { InstanceService } from './app/instance-service.ts'
@@ -12,7 +12,7 @@ import type { SledAgentClient } from './app/sled-agent-client.ts'
 import { VmmIntake } from './app/vmm-intake.ts'
 import { abandonedVmmReaper } from './background/abandoned-vmm-reaper.ts'
 import { BackgroundDriver, type TaskStatus } from './background/driver.ts'
-import { instanceReincarnation } from './background/instance-reincarnation.ts'
+import { instanceReincarnation, type AutoRestart } from './background/instance-reincarnation.ts'
 import { instanceUpdater } from './background/instance-updater.ts'
 import { instanceWatcher } from './background/instance-watcher.ts'
 import type { BackgroundTaskName } from './background/task-periods.ts'
@@ -23,7 +23,8 @@ import { SagaExecutor } from './sagas/executor.ts'
 import type { SagaFaults } from './sagas/saga-faults.ts'
 import type { SagaRegistry } from './sagas/saga-registry.ts'
 import type { NexusSagaServices } from './sagas/saga-services.ts'
-import { instanceStart } from './sagas/start-instance.ts'
+import { instanceStartSaga } from './sagas/instance-start.ts'
+import { startSagaError } from './sagas/start-instance.ts'
 
 /** What outlives any one incarnation. */
 export interface NexusDurable {
@@ -40,6 +41,8 @@ export interface NexusDurable {
   readonly registry: SagaRegistry<NexusSagaServices>
   readonly periods: Readonly<Record<BackgroundTaskName, number>>
   readonly mgsUrl: string
+  /** How Nexus sends requests (to MGS; sled clients come from `sledClient`). */
+  readonly fetch: typeof fetch
   sledClient(sledId: SledUuid): SledAgentClient
   /** The SP slot MGS knows a sled by; null when the inventory has no such sled. */
   spSlot(sledId: SledUuid): number | null
@@ -83,12 +86,16 @@ export class NexusIncarnation implements Serving<InstanceService> {
     // A dead incarnation's operations refuse work, even through a reference taken while it lived.
     const deps = { db, intake: this.intake, sledClient, projectId: durable.projectId, sagas: this.sagas, ids, trace, flags }
     this.instances = new InstanceService(guardedDeps(deps, () => this.#refuseIfDead('instance service')))
-    const mgs = new MgsClient(durable.mgsUrl, clock)
+    const mgs = new MgsClient(durable.mgsUrl, clock, durable.fetch)
     const { periods } = durable
     const spSlot = (sledId: SledUuid) => durable.spSlot(sledId)
     this.background.register(instanceWatcher({ db, trace, clock, updates: this.updates, sledClient, mgs, spSlot }), periods.instance_watcher)
     this.background.register(instanceUpdater(db, this.updates), periods.instance_updater)
-    const autoRestart = async (instanceId: InstanceUuid) => void (await instanceStart({ db, sagas: this.sagas }, instanceId, 'auto_restart'))
+    // Omicron's task runs the start saga itself: no intent write and no admission check.
+    const autoRestart: AutoRestart = async (instance) => {
+      const outcome = await this.sagas.run(instanceStartSaga, { instance, reason: 'auto_restart' })
+      return outcome.kind === 'succeeded' ? { kind: 'succeeded' } : { kind: 'failed', sagaId: outcome.sagaId, error: startSagaError(outcome) }
+    }
     this.background.register(instanceReincarnation(db, () => clock.now(), autoRestart), periods.instance_reincarnation)
     this.background.register(abandonedVmmReaper(db), periods.abandoned_vmm_reaper)
   }

@@ -11,7 +11,7 @@ import { nexusInternalHandlers, type VmmStateIntake } from './api/internal-handl
 import { internalError, objectNotFound } from './app/errors.ts'
 import type { InstanceService } from './app/instance-service.ts'
 import type { InstanceUpdateRunner } from './app/instance-updates.ts'
-import { SledAgentClient } from './app/sled-agent-client.ts'
+import { globalFetch, SledAgentClient } from './app/sled-agent-client.ts'
 import type { VmmIntake } from './app/vmm-intake.ts'
 import type { BackgroundDriver, TaskStatus } from './background/driver.ts'
 import { DEFAULT_PERIODS, type BackgroundTaskName } from './background/task-periods.ts'
@@ -55,6 +55,11 @@ export interface NexusDeps {
   readonly periods?: Partial<Record<BackgroundTaskName, number>>
   /** Called after every committed datastore write (after its `db.record` trace line, if it has one). */
   readonly onWrite?: WriteListener
+  /**
+   * How Nexus sends requests to sled-agents and MGS: the global `fetch` (which MSW intercepts) by
+   * default; the testbed's direct transport passes one that skips the interception.
+   */
+  readonly fetch?: typeof fetch
 }
 
 /** A sled as Nexus's inventory knows it: its record and where its sled-agent listens. */
@@ -89,6 +94,7 @@ export class Nexus {
   readonly #trace: Trace
   readonly #sledUrls = new Map<SledUuid, string>()
   readonly #spSlots = new Map<SledUuid, number>()
+  readonly #fetch: typeof fetch
   #live: NexusIncarnation
 
   constructor(deps: NexusDeps) {
@@ -96,6 +102,7 @@ export class Nexus {
     this.flags = { ...SHIPPING_FLAGS, ...deps.flags }
     this.#clock = deps.clock
     this.#trace = deps.trace
+    this.#fetch = deps.fetch ?? globalFetch
     this.ids = new IdSource(deps.rng.fork('nexus-ids'))
     this.projectId = this.ids.uuid('project')
     const { trace, onWrite } = deps
@@ -125,6 +132,7 @@ export class Nexus {
       registry,
       periods: { ...DEFAULT_PERIODS, ...deps.periods },
       mgsUrl: deps.mgsUrl,
+      fetch: this.#fetch,
       sledClient: (sledId) => this.sledClient(sledId),
       spSlot: (sledId) => this.#spSlots.get(sledId) ?? null,
     }
@@ -218,7 +226,7 @@ export class Nexus {
   sledClient(sledId: SledUuid): SledAgentClient {
     const url = this.#sledUrls.get(sledId)
     if (url === undefined) throw new Error(`sled client failed: sled ${sledId} is not in the inventory`)
-    return new SledAgentClient(url, { clock: this.#clock })
+    return new SledAgentClient(url, { clock: this.#clock, fetch: this.#fetch })
   }
 
   /**

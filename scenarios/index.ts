@@ -2,7 +2,7 @@
 // DESIGN.md §4, the scenario format, builder and runner, the reports, and the kernel and conversion
 // pieces a suite may want (durations, the trace, the state vocabularies).
 export { createTestbed, Testbed, TestbedTimeoutError, TestbedDisposedError, type TestbedFaultRule } from './testbed.ts'
-export { TestbedConfigSchema, TestbedConfigError, type TestbedConfig, type SledSpec } from './testbed-config.ts'
+export { TestbedConfigSchema, TestbedRunOptionsSchema, TestbedConfigError, type TestbedConfig, type SledSpec, type Transport, type InvariantLevel, type TraceMode } from './testbed-config.ts'
 export {
   TestbedNexus,
   type InstanceCreateParams,

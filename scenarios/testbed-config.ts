@@ -34,6 +34,30 @@ const periods = z.strictObject({
   abandonedVmmReaper: duration.optional(),
 })
 
+/**
+ * How the simulated services reach each other: `'msw'` (the default) sends every call through the
+ * global `fetch` that MSW intercepts; `'direct'` hands each request straight to the simulated
+ * network (same handlers, faults and trace, no interception), for large runs.
+ */
+export const TRANSPORTS = ['msw', 'direct'] as const
+export type Transport = (typeof TRANSPORTS)[number]
+
+/**
+ * How much of DESIGN.md §6 is checked: `'full'` (the default) runs the per-write checks on every
+ * record write and the global checks after every step; `'writes'` only the per-write checks (each
+ * O(1)); `'off'` none, for benchmarks. Violations a lighter level does not look for are not found.
+ */
+export const INVARIANT_LEVELS = ['off', 'writes', 'full'] as const
+export type InvariantLevel = (typeof INVARIANT_LEVELS)[number]
+
+/**
+ * What the trace keeps: `'events'` (the default) every event; `'counts'` only how many of each
+ * kind, for runs of millions of events (then `tb.trace()` is empty and `tb.traceCounts()` has the
+ * counts; listeners still see every event).
+ */
+export const TRACE_MODES = ['events', 'counts'] as const
+export type TraceMode = (typeof TRACE_MODES)[number]
+
 export const TestbedConfigSchema = z.strictObject({
   seed: z.number().int().nonnegative().optional(),
   sleds: z.union([z.number().int().min(1).max(10_000), z.array(sledSpec).min(1)]).optional(),
@@ -69,7 +93,20 @@ export const TestbedConfigSchema = z.strictObject({
     .optional(),
 })
 
-export type TestbedConfig = z.input<typeof TestbedConfigSchema>
+/**
+ * How a run is carried out rather than what it simulates: `createTestbed` takes these next to the
+ * config, a scenario's `config` does not (a scenario always runs with full checks and a full trace).
+ */
+export const TestbedRunOptionsSchema = z.strictObject({
+  transport: z.enum(TRANSPORTS).optional(),
+  invariants: z.enum(INVARIANT_LEVELS).optional(),
+  trace: z.enum(TRACE_MODES).optional(),
+})
+
+const CreateTestbedSchema = TestbedConfigSchema.extend(TestbedRunOptionsSchema.shape)
+
+/** What `createTestbed` takes: the config a scenario can carry, and the run options. */
+export type TestbedConfig = z.input<typeof CreateTestbedSchema>
 export type SledSpec = z.input<typeof sledSpec>
 
 export interface NormalisedSled {
@@ -81,6 +118,9 @@ export interface NormalisedSled {
 
 export interface NormalisedConfig {
   readonly seed: number
+  readonly transport: Transport
+  readonly invariants: InvariantLevel
+  readonly trace: TraceMode
   readonly sleds: readonly NormalisedSled[]
   readonly flags: Partial<NexusFlags>
   readonly periods: Record<BackgroundTaskName, number>
@@ -96,7 +136,7 @@ const SLED_DEFAULTS = { hardwareThreads: 64, reservoirGiB: 256, cpuFamily: 'amd_
 
 /** Checks `config` and fills in DESIGN.md §4's defaults; a bad field is a TestbedConfigError naming it. */
 export function normaliseConfig(config: TestbedConfig = {}): NormalisedConfig {
-  const parsed = TestbedConfigSchema.safeParse(config)
+  const parsed = CreateTestbedSchema.safeParse(config)
   if (!parsed.success) {
     const issue = parsed.error.issues[0]
     const where = issue === undefined || issue.path.length === 0 ? 'config' : `config.${issue.path.join('.')}`
@@ -121,6 +161,9 @@ export function normaliseConfig(config: TestbedConfig = {}): NormalisedConfig {
   const st = c.sledAgent ?? {}
   return {
     seed: c.seed ?? 1,
+    transport: c.transport ?? 'msw',
+    invariants: c.invariants ?? 'full',
+    trace: c.trace ?? 'events',
     sleds,
     flags: definedOnly(flags),
     periods: {

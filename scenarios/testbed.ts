@@ -6,6 +6,7 @@ import { IdSource } from '../sim/kernel/ids.ts'
 import { Rng } from '../sim/kernel/rng.ts'
 import { parseDuration, type DurationInput } from '../sim/kernel/time.ts'
 import { Trace, type TraceEvent } from '../sim/kernel/trace.ts'
+import { directFetch } from '../sim/direct-fetch.ts'
 import { serveHost, unroutedRequests } from '../sim/interception.ts'
 import { serveMgs } from '../sim/mgs.ts'
 import { SimNetwork } from '../sim/network.ts'
@@ -15,14 +16,16 @@ import { DEFAULT_SLED_AGENT_TIMING } from '../sim/sled-agent/timing.ts'
 import type { FaultHandle, FaultRule } from '../sim/faults.ts'
 import { Nexus, type BackgroundTaskName } from '../nexus/nexus.ts'
 import type { DbReadView } from '../nexus/db/read-views.ts'
+import type { RecordWrite } from '../nexus/db/tables.ts'
 import type { SagaFaults } from '../nexus/sagas/saga-faults.ts'
 import type { TaskStatus } from '../nexus/background/driver.ts'
 import type { NexusFlags } from '../nexus/nexus-config.ts'
 import { InvariantChecker } from './invariants/invariant-checker.ts'
 import type { InvariantViolation } from './invariants/violation.ts'
-import { normaliseConfig, type TestbedConfig } from './testbed-config.ts'
+import { normaliseConfig, type InvariantLevel, type TestbedConfig } from './testbed-config.ts'
 import { resolveSled, sledHandle, vmmHandle, type SledHandle, type SledRef, type VmmHandle } from './testbed-handles.ts'
 import { TestbedNexus } from './testbed-nexus.ts'
+import { takeHostTag } from './testbed-tag.ts'
 
 export class TestbedTimeoutError extends Error {
   override readonly name = 'TestbedTimeoutError'
@@ -34,10 +37,6 @@ export class TestbedDisposedError extends Error {
 
 /** `tb.faults.inject(...)`: `sled` may be a name, an index or an id. */
 export type TestbedFaultRule = Omit<FaultRule, 'sled'> & { readonly sled?: SledRef }
-
-// Host names must be unique in the process (MSW routes by host); nothing host-specific is traced,
-// so two runs of one scenario trace the same bytes whatever the count.
-let testbeds = 0
 
 // Far enough for anything a single API call waits on (the sled-agent client times out after 60 s).
 const CALL_LIMIT_MS = 24 * 3600 * 1000
@@ -55,6 +54,8 @@ export class Testbed implements AsyncDisposable {
   readonly #sleds: SimSled[]
   readonly #core: Nexus
   readonly #checker: InvariantChecker
+  readonly #invariantLevel: InvariantLevel
+  readonly #fetch: typeof fetch
   readonly #disposers: (() => void)[] = []
   #disposed = false
   #driving = false
@@ -62,15 +63,18 @@ export class Testbed implements AsyncDisposable {
 
   constructor(config: TestbedConfig = {}) {
     const c = normaliseConfig(config)
-    testbeds += 1
-    const tag = `tb${testbeds}`
+    const { tag, release } = takeHostTag()
+    this.#disposers.push(release)
     this.seed = c.seed
     const clock = new VirtualClock()
-    const trace = new Trace(clock)
+    const trace = new Trace(clock, { keep: c.trace })
     const rng = new Rng(c.seed)
     this.#clock = clock
     this.#trace = trace
-    const network = new SimNetwork({ clock, trace, rng: rng.fork('network') })
+    const network = new SimNetwork({ clock, trace, rng: rng.fork('network'), directHandlers: c.transport === 'direct' })
+    // The global fetch is looked up at each call: MSW patches it when the first host is served.
+    const send: typeof fetch = c.transport === 'direct' ? directFetch : (input, init) => fetch(input, init)
+    this.#fetch = send
     const unroutedBefore = unroutedRequests().length
     let checker: InvariantChecker | null = null
     const core = new Nexus({
@@ -81,7 +85,8 @@ export class Testbed implements AsyncDisposable {
       mgsUrl: `http://mgs.${tag}.sim`,
       flags: c.flags,
       periods: c.periods,
-      onWrite: (write) => checker?.observe(write),
+      ...(c.invariants === 'off' ? {} : { onWrite: (write: RecordWrite) => checker?.observe(write) }),
+      fetch: send,
     })
     this.#core = core
     this.flags = core.flags
@@ -93,6 +98,8 @@ export class Testbed implements AsyncDisposable {
       // that name its hosts or no testbed's host at all.
       unroutedRequests: () => unroutedRequests().slice(unroutedBefore).filter((line) => line.includes(`.${tag}.`) || !/\.tb\d+\./.test(line)),
     })
+    this.#invariantLevel = c.invariants
+    if (c.invariants === 'off') checker.dispose()
     this.#disposers.push(
       serveHost(network, { host: `nexus.${tag}.sim`, target: { kind: 'nexus' }, reachable: () => core.up, handlers: core.handlers() }),
     )
@@ -112,6 +119,7 @@ export class Testbed implements AsyncDisposable {
         rng: rng.fork(`sled:${spec.name}`),
         timing: { ...DEFAULT_SLED_AGENT_TIMING, ...c.sledAgentTiming },
         propolisTiming: c.propolisTiming,
+        fetch: send,
       })
       core.addSled({ id: sled.id, name: sled.name, url: sled.url, spSlot, hardwareThreads: spec.hardwareThreads, reservoirBytes: spec.reservoirGiB * 1024 ** 3, cpuFamily: spec.cpuFamily })
       return sled
@@ -153,14 +161,14 @@ export class Testbed implements AsyncDisposable {
   async advance(duration: DurationInput): Promise<void> {
     this.#live('advance')
     await this.#clock.advance(parseDuration(duration))
-    this.#checker.checkQuiescent()
+    this.#checkStep()
   }
 
   /** Runs everything due now without moving time. */
   async settle(): Promise<void> {
     this.#live('settle')
     await this.#clock.settle()
-    this.#checker.checkQuiescent()
+    this.#checkStep()
   }
 
   /** Advances time, timer by timer, until `predicate` holds; rejects with the last trace lines on timeout. */
@@ -174,13 +182,13 @@ export class Testbed implements AsyncDisposable {
       if (next === undefined || next > deadline) {
         await this.#clock.advanceTo(deadline)
         if (predicate()) break
-        this.#checker.checkQuiescent()
+        this.#checkStep()
         const tail = this.#trace.tail(20).join('\n')
         throw new TestbedTimeoutError(`runUntil failed: the predicate did not hold within ${options.timeout ?? '10m'} of virtual time; last trace lines:\n${tail}`)
       }
       await this.#clock.advanceTo(next)
     }
-    this.#checker.checkQuiescent()
+    this.#checkStep()
   }
 
   /** Runs one background task now and returns its status. */
@@ -193,7 +201,7 @@ export class Testbed implements AsyncDisposable {
    * time until the response arrives.
    */
   fetch(path: string, init: RequestInit = {}): Promise<Response> {
-    return this.#drive(`fetch ${init.method ?? 'GET'} ${path}`, () => fetch(new URL(path, this.#core.url), init))
+    return this.#drive(`fetch ${init.method ?? 'GET'} ${path}`, () => this.#fetch(new URL(path, this.#core.url), init))
   }
 
   /** Virtual time as an ISO string. */
@@ -209,6 +217,11 @@ export class Testbed implements AsyncDisposable {
   /** The trace so far. */
   trace(): readonly TraceEvent[] {
     return this.#trace.events()
+  }
+
+  /** How many events of each kind the trace has recorded (all there is with `trace: 'counts'`). */
+  traceCounts(): Record<string, number> {
+    return this.#trace.counts()
   }
 
   /** The trace as timeline lines, JSONL, and its SHA-256 (equal hashes: byte-identical traces). */
@@ -288,8 +301,13 @@ export class Testbed implements AsyncDisposable {
     try {
       return await promise
     } finally {
-      this.#checker.checkQuiescent()
+      this.#checkStep()
     }
+  }
+
+  // The global invariant checks at a step boundary, when the testbed checks them (`invariants: 'full'`).
+  #checkStep(): void {
+    if (this.#invariantLevel === 'full') this.#checker.checkQuiescent()
   }
 
   #live(what: string): void {

@@ -59,9 +59,16 @@ export class SimNetwork {
   readonly #hung = new Set<() => void>()
   #exchange = 0
 
-  constructor(deps: { clock: VirtualClock; trace: Trace; rng: Rng }) {
+  /**
+   * Whether the hosts on this network call their MSW handlers' resolvers directly instead of through
+   * msw's getResponse (the testbed's `transport: 'direct'`); the same handlers answer either way.
+   */
+  readonly directHandlers: boolean
+
+  constructor(deps: { clock: VirtualClock; trace: Trace; rng: Rng; directHandlers?: boolean }) {
     this.clock = deps.clock
     this.trace = deps.trace
+    this.directHandlers = deps.directHandlers ?? false
     this.faults = new FaultPlan(deps.trace)
     this.#ids = new IdSource(deps.rng)
   }

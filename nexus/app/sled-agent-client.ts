@@ -98,17 +98,21 @@ export interface SledAgentClientDeps {
   readonly clock: VirtualClock
   /** Omicron's sled client gives up after 60 s. */
   readonly timeoutMs?: number
+  /** How requests are sent; the global `fetch` (which MSW intercepts) by default. */
+  readonly fetch?: typeof fetch
 }
 
 export class SledAgentClient {
   readonly #baseUrl: string
   readonly #clock: VirtualClock
   readonly #timeoutMs: number
+  readonly #fetch: typeof fetch
 
   constructor(baseUrl: string, deps: SledAgentClientDeps) {
     this.#baseUrl = baseUrl
     this.#clock = deps.clock
     this.#timeoutMs = deps.timeoutMs ?? 60_000
+    this.#fetch = deps.fetch ?? globalFetch
   }
 
   vmmRegister(propolisId: PropolisUuid, body: InstanceEnsureBodyInput): Promise<SledVmmState> {
@@ -136,7 +140,7 @@ export class SledAgentClient {
     let response: Response
     let text: string
     try {
-      response = await fetch(url, {
+      response = await this.#fetch(url, {
         method: route.method,
         signal: abort.signal,
         ...(body === undefined ? {} : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
@@ -158,6 +162,9 @@ export class SledAgentClient {
     return parsed.data
   }
 }
+
+/** The global `fetch`, looked up at each call (MSW patches it once a host is served). */
+export const globalFetch: typeof fetch = (input, init) => fetch(input, init)
 
 function parseJson(text: string): unknown {
   try {

@@ -146,11 +146,5 @@ export interface SledUsage {
  * counts against the sled's capacity.
  */
 export function sledUsage(t: Tables, sledId: SledUuid): SledUsage {
-  let hardwareThreads = 0
-  let reservoirRam = 0
-  for (const row of t.reservationsOfSled(sledId)) {
-    hardwareThreads += row.hardwareThreads
-    reservoirRam += row.reservoirRam
-  }
-  return { hardwareThreads, reservoirRam }
+  return t.sledUsage(sledId)
 }

@@ -108,7 +108,17 @@ function runningSaga(t: Tables, sagaId: ShortId, operation: string): SagaRecord 
 
 /** A deep, unfrozen copy, so a caller may do as it likes with what it reads. */
 export function copySaga(row: SagaRecord): SagaRecord {
-  return { ...row, params: structuredClone(row.params), events: row.events.map((e) => structuredClone(e)) }
+  return { ...row, params: copyJson(row.params), events: row.events.map((e) => copyJson(e)) }
+}
+
+// Everything the log stores is JSON (`jsonCopy` made it so), and copying JSON by hand is many
+// times cheaper than `structuredClone`, which the executor would otherwise pay on every append.
+function copyJson<T>(value: T): T {
+  if (value === null || typeof value !== 'object') return value
+  if (Array.isArray(value)) return value.map(copyJson) as T
+  const copy: Record<string, unknown> = {}
+  for (const key of Object.keys(value)) copy[key] = copyJson((value as Record<string, unknown>)[key])
+  return copy as T
 }
 
 /** The JSON image of `value`, deeply frozen; throws if `value` has no JSON form. */

@@ -66,6 +66,8 @@ export class Tables {
   readonly #liveInstanceByName = new Map<string, string>()
   readonly #sledByName = new Map<string, string>()
   readonly #reservationsBySled = new Map<string, Set<string>>()
+  /** The sums over `#reservationsBySled`, kept as rows come and go (placement reads every sled's). */
+  readonly #usageBySled = new Map<string, { hardwareThreads: number; reservoirRam: number }>()
   readonly #reservationsByInstance = new Map<string, Set<string>>()
   readonly #liveAffinityGroupByName = new Map<string, string>()
   readonly #membershipsByInstance = new Map<string, Set<string>>()
@@ -142,6 +144,7 @@ export class Tables {
     const stored = store(this.reservations, row.id, row)
     addToIndex(this.#reservationsBySled, row.sledId, row.id)
     addToIndex(this.#reservationsByInstance, row.instanceId, row.id)
+    this.#addUsage(row, 1)
     this.#listener?.({ table: 'sled_resource_vmm', op, row: { ...stored } })
     return stored
   }
@@ -155,6 +158,12 @@ export class Tables {
   /** The reservations held on a sled (stored rows: copy before handing out). */
   reservationsOfSled(sledId: string): SledReservationRecord[] {
     return this.#reservationRows(this.#reservationsBySled.get(sledId))
+  }
+
+  /** What the reservations on a sled hold in all (a fresh object). */
+  sledUsage(sledId: string): { hardwareThreads: number; reservoirRam: number } {
+    const usage = this.#usageBySled.get(sledId)
+    return usage === undefined ? { hardwareThreads: 0, reservoirRam: 0 } : { ...usage }
   }
 
   /** The reservations held for an instance (stored rows: copy before handing out). */
@@ -172,8 +181,15 @@ export class Tables {
   }
 
   #unindexReservation(row: SledReservationRecord): void {
-    this.#reservationsBySled.get(row.sledId)?.delete(row.id)
+    if (this.#reservationsBySled.get(row.sledId)?.delete(row.id) === true) this.#addUsage(row, -1)
     this.#reservationsByInstance.get(row.instanceId)?.delete(row.id)
+  }
+
+  #addUsage(row: SledReservationRecord, sign: 1 | -1): void {
+    const usage = this.#usageBySled.get(row.sledId) ?? { hardwareThreads: 0, reservoirRam: 0 }
+    usage.hardwareThreads += sign * row.hardwareThreads
+    usage.reservoirRam += sign * row.reservoirRam
+    this.#usageBySled.set(row.sledId, usage)
   }
 
   putInstanceProvisioning(row: InstanceProvisioningRecord, op: 'insert' | 'delete'): void {

@@ -41,7 +41,8 @@ export function reserveVmmResources(db: Datastore, request: VmmReservationReques
     const sleds: PlacementSled[] = db
       .sledList()
       .filter((s) => !dropped.has(s.id))
-      .map((s) => ({ ...s, used: db.sledUsage(s.id) }))
+      // An explicit literal: spreading the row here cost most of a placement with 1,000 sleds.
+      .map((s) => ({ id: s.id, policy: s.policy, cpuFamily: s.cpuFamily, hardwareThreads: s.hardwareThreads, reservoirBytes: s.reservoirBytes, used: db.sledUsage(s.id) }))
     const placement = chooseSled(sleds, placementRequest, seededPick(`${request.seed}/${attempt}`))
     if (placement.kind === 'failed') throw placementError(placement.failure)
     const outcome = db.sledReservationInsert({

@@ -33,25 +33,46 @@ export interface TraceClock {
   elapsed(): number
 }
 
+export interface TraceOptions {
+  /**
+   * `'events'` (the default) keeps every event; `'counts'` keeps only how many of each kind were
+   * recorded, for runs of millions of events: listeners still see every event, but `events()`,
+   * `lines()`, `tail()`, `toJsonl()` and `hash()` see none.
+   */
+  readonly keep?: 'events' | 'counts'
+}
+
 export class Trace {
   readonly #clock: TraceClock
   readonly #events: TraceEvent[] = []
   readonly #listeners = new Set<TraceListener>()
+  readonly #keepEvents: boolean
+  readonly #counts = new Map<string, number>()
+  #size = 0
 
-  constructor(clock: TraceClock) {
+  constructor(clock: TraceClock, options: TraceOptions = {}) {
     this.#clock = clock
+    this.#keepEvents = (options.keep ?? 'events') === 'events'
   }
 
+  /** Events recorded so far (kept or only counted). */
   get size(): number {
-    return this.#events.length
+    return this.#size
+  }
+
+  /** How many events of each kind were recorded, kinds in the order first seen. */
+  counts(): Record<string, number> {
+    return Object.fromEntries(this.#counts)
   }
 
   /** Appends an event at the current virtual time and tells every listener. */
   record<K extends TraceKind>(kind: K, fields: TraceEventMap[K] & Fields): TraceEvent<K> {
-    const event = Object.freeze({ seq: this.#events.length, at: this.#clock.elapsed(), kind, ...fields })
+    const event = Object.freeze({ seq: this.#size, at: this.#clock.elapsed(), kind, ...fields })
+    this.#size += 1
+    this.#counts.set(kind, (this.#counts.get(kind) ?? 0) + 1)
     // A generic K does not narrow the mapped union, so the event is widened once here.
     const widened = event as unknown as TraceEvent
-    this.#events.push(widened)
+    if (this.#keepEvents) this.#events.push(widened)
     for (const listener of this.#listeners) listener(widened)
     return event as unknown as TraceEvent<K>
   }

@@ -35,6 +35,8 @@ export interface NexusNotifierDeps {
   readonly clock: VirtualClock
   readonly trace: Trace
   readonly rng: Rng
+  /** How requests are sent; the global `fetch` (which MSW intercepts) by default. */
+  readonly fetch?: typeof fetch
 }
 
 export class NexusNotifier {
@@ -75,7 +77,7 @@ export class NexusNotifier {
         : { method: route.method, headers: { [ORIGIN_HEADER]: sledName } }
     let response: Response
     try {
-      response = await fetch(url, init)
+      response = await (this.#deps.fetch ?? fetch)(url, init)
     } catch {
       return { ok: false, transient: true, error: 'communication error' }
     }

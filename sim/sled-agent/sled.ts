@@ -42,6 +42,8 @@ export interface SimSledDeps {
   readonly rng: Rng
   readonly timing: SledAgentTiming
   readonly propolisTiming: Partial<PropolisTiming>
+  /** How the sled-agent reaches Nexus; the global `fetch` (which MSW intercepts) by default. */
+  readonly fetch?: typeof fetch
 }
 
 export type SledChange = 'powered_off' | 'powering_on' | 'booted' | 'partitioned' | 'healed' | 'agent_restarting' | 'agent_restarted' | 'vmm_forgotten'
@@ -197,6 +199,7 @@ export class SimSled {
         clock: deps.clock,
         trace: deps.trace,
         rng: deps.rng.fork(`notify-${propolisId}`),
+        ...(deps.fetch === undefined ? {} : { fetch: deps.fetch }),
       }),
       createPropolis: (addr) => {
         const server = new PropolisServer({ propolisId, addr, clock: deps.clock, trace: deps.trace, network: deps.propolisDirectory, timing: deps.propolisTiming })

@@ -34,6 +34,8 @@ export interface HarnessOptions {
   readonly nexusHandlers?: (nexusUrl: string) => Parameters<typeof serveHost>[1]['handlers']
   /** Whether the Nexus host answers (false while a real Nexus is crashed); always by default. */
   readonly nexusReachable?: () => boolean
+  /** Hosts call their handlers' resolvers directly, as with the testbed's `transport: 'direct'`. */
+  readonly directHandlers?: boolean
 }
 
 /** What the fake Nexus heard: each accepted upcall body, or the state it pulled after a doorbell. */
@@ -68,7 +70,7 @@ export class SledHarness {
     this.trace = options.trace ?? new Trace(this.clock)
     this.rng = new Rng(options.seed ?? 1)
     this.ids = new IdSource(this.rng.fork('ids'))
-    this.network = new SimNetwork({ clock: this.clock, trace: this.trace, rng: this.rng.fork('network') })
+    this.network = new SimNetwork({ clock: this.clock, trace: this.trace, rng: this.rng.fork('network'), directHandlers: options.directHandlers ?? false })
     const nexusHost = options.nexusHost ?? `nexus.${tag}.sim`
     this.nexusUrl = `http://${nexusHost}`
     this.#disposers.push(

@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest'
 import { conflict, insufficientCapacity } from '../../../nexus/app/errors.ts'
-import { instanceReincarnation } from '../../../nexus/background/instance-reincarnation.ts'
+import { instanceReincarnation, type AutoRestartOutcome } from '../../../nexus/background/instance-reincarnation.ts'
+import type { InstanceRecord } from '../../../nexus/db/records.ts'
+
+const SUCCEEDED: AutoRestartOutcome = { kind: 'succeeded' }
 import { vmmState } from '../../../nexus/types/vmm-state.ts'
 import type { InstanceUuid } from '../../../sim/kernel/ids.ts'
 import { nextGeneration } from '../../../sim/sled-agent/api/index.ts'
@@ -34,7 +37,10 @@ describe('the instance-reincarnation task', () => {
     failedInstance(t, 'wants-stopped', { intent: 'stopped' })
     const started: InstanceUuid[] = []
 
-    const status = await instanceReincarnation(t.db, clockAt(T0), async (id) => void started.push(id)).activate()
+    const status = await instanceReincarnation(t.db, clockAt(T0), async ({ id }) => {
+      started.push(id)
+      return SUCCEEDED
+    }).activate()
 
     expect(started).toEqual([failed.id, unwound.id])
     expect(status).toEqual({ instances_found: { failed: 1, saga_unwound: 1 }, instances_reincarnated: [failed.id, unwound.id], changed_state: [], restart_errors: [] })
@@ -45,7 +51,10 @@ describe('the instance-reincarnation task', () => {
     failedInstance(t, 'never', { policy: 'never' })
     const cooling = failedInstance(t, 'cooling', { lastRestart: T0 })
     const started: InstanceUuid[] = []
-    const restart = async (id: InstanceUuid) => void started.push(id)
+    const restart = async ({ id }: InstanceRecord) => {
+      started.push(id)
+      return SUCCEEDED
+    }
 
     await instanceReincarnation(t.db, clockAt(T0 + 299_999), restart).activate()
     const beforeCooldown = [...started]
@@ -60,12 +69,23 @@ describe('the instance-reincarnation task', () => {
     const a = failedInstance(t, 'a')
     const b = failedInstance(t, 'b')
     const [first, second] = [a, b].sort((x, y) => (x.id < y.id ? -1 : 1))
-    const restart = async (id: InstanceUuid) => {
-      throw id === first?.id ? conflict('instance changed state before it could be started') : insufficientCapacity('No sleds can fit the requested instance')
-    }
+    const restart = async ({ id }: InstanceRecord): Promise<AutoRestartOutcome> => ({
+      kind: 'failed',
+      sagaId: `saga-${id === first?.id ? 1 : 2}`,
+      error: id === first?.id ? conflict('instance changed state before it could be started') : insufficientCapacity('No sleds can fit the requested instance'),
+    })
 
     const status = await instanceReincarnation(t.db, clockAt(T0), restart).activate()
 
-    expect(status).toMatchObject({ instances_reincarnated: [], changed_state: [first?.id], restart_errors: [`restart of instance ${second?.id} failed: Insufficient capacity: No sleds can fit the requested instance`] })
+    expect(status).toMatchObject({ instances_reincarnated: [], changed_state: [first?.id], restart_errors: ['instance-start saga saga-2 for instance failed: Insufficient Capacity: No sleds can fit the requested instance'] })
+  })
+
+  it('reports a saga that could not be started with the reason, as omicron words it', async () => {
+    const t = testDb()
+    failedInstance(t, 'a')
+    const status = await instanceReincarnation(t.db, clockAt(T0), async () => {
+      throw new Error('saga instance_start refused: nexus crashed (test)')
+    }).activate()
+    expect(status).toMatchObject({ restart_errors: ['failed to start instance-start saga for Failed instance: saga instance_start refused: nexus crashed (test)'] })
   })
 })

@@ -1,3 +1,5 @@
+import fc from 'fast-check'
+import type { PropolisUuid } from '../../../sim/kernel/ids.ts'
 import { describe, expect, it } from 'vitest'
 import type { SledReservationParams } from '../../../nexus/db/reservations.ts'
 import type { InstanceRecord, SledRecord } from '../../../nexus/db/records.ts'
@@ -132,5 +134,37 @@ describe('reservation lifecycle', () => {
 
     expect(t.db.sledReservationList({ sledId: a.id })).toEqual([])
     expect(t.db.sledReservationList({ sledId: b.id }).map((r) => r.id)).toEqual([p.propolisId])
+  })
+})
+
+describe('sledUsage', () => {
+  it('always equals the sum over the sled’s reservations, whatever was inserted, re-stated or deleted', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ op: fc.constantFrom('insert', 'tombstone', 'delete'), sled: fc.nat(2), pick: fc.nat(20), threads: fc.integer({ min: 1, max: 8 }) }), { maxLength: 40 }),
+        (steps) => {
+          const t = testDb()
+          const sleds = [addSled(t, 'a'), addSled(t, 'b'), addSled(t, 'c')]
+          const held: PropolisUuid[] = []
+          steps.forEach((step, i) => {
+            const sled = sleds[step.sled % sleds.length] as SledRecord
+            const existing = held.length === 0 ? undefined : held[step.pick % held.length]
+            if (step.op === 'insert' || existing === undefined) {
+              const p = { ...params(t, sled, addStoppedInstance(t, `i${i}`)), hardwareThreads: step.threads, reservoirRam: step.threads * GIB }
+              if (t.db.sledReservationInsert(p).kind === 'reserved') held.push(p.propolisId)
+            } else if (step.op === 'tombstone') t.db.sledReservationSetState(existing, 'tombstoned')
+            else t.db.sledReservationDelete(existing)
+            for (const s of sleds) {
+              const rows = t.db.sledReservationList({ sledId: s.id })
+              expect(t.db.sledUsage(s.id)).toEqual({
+                hardwareThreads: rows.reduce((sum, r) => sum + r.hardwareThreads, 0),
+                reservoirRam: rows.reduce((sum, r) => sum + r.reservoirRam, 0),
+              })
+            }
+          })
+        },
+      ),
+      { numRuns: 100 },
+    )
   })
 })

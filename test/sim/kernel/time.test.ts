@@ -1,3 +1,5 @@
+import fc from 'fast-check'
+import { DateTime } from 'luxon'
 import { describe, expect, it } from 'vitest'
 import { DurationError, formatElapsed, formatIso, parseDuration, parseIso } from '../../../sim/kernel/time.ts'
 
@@ -42,6 +44,31 @@ describe('ISO timestamps', () => {
     for (const ms of [0, 1, Date.UTC(2026, 7, 21), Date.UTC(2038, 0, 19, 3, 14, 8, 999)]) {
       expect(parseIso(formatIso(ms))).toBe(ms)
     }
+  })
+
+  it('reads canonical UTC timestamps exactly as luxon does, invalid days included', () => {
+    const two = (n: number) => String(n).padStart(2, '0')
+    const canonical = fc
+      .record({
+        year: fc.integer({ min: 900, max: 9999 }),
+        month: fc.integer({ min: 0, max: 13 }),
+        day: fc.integer({ min: 0, max: 32 }),
+        hour: fc.integer({ min: 0, max: 24 }),
+        minute: fc.integer({ min: 0, max: 60 }),
+        second: fc.integer({ min: 0, max: 60 }),
+        fraction: fc.option(fc.stringMatching(/^\d{1,9}$/), { nil: undefined }),
+      })
+      .map(({ year, month, day, hour, minute, second, fraction }) =>
+        `${String(year).padStart(4, '0')}-${two(month)}-${two(day)}T${two(hour)}:${two(minute)}:${two(second)}${fraction === undefined ? '' : `.${fraction}`}Z`,
+      )
+    fc.assert(
+      fc.property(canonical, (text) => {
+        const viaLuxon = DateTime.fromISO(text, { zone: 'utc', setZone: true })
+        if (viaLuxon.isValid) expect(parseIso(text)).toBe(viaLuxon.toMillis())
+        else expect(() => parseIso(text)).toThrow(/not an RFC 3339 timestamp/)
+      }),
+      { numRuns: 2000 },
+    )
   })
 
   it('rejects text that is not a timestamp', () => {

@@ -22,6 +22,21 @@ describe('Trace', () => {
     expect(trace.size).toBe(2)
   })
 
+  it('with keep: counts, keeps no events but counts each kind, and still tells its listeners', () => {
+    const trace = new Trace(new VirtualClock(), { keep: 'counts' })
+    const heard: string[] = []
+    trace.subscribe((event) => heard.push(`${event.seq} ${event.kind}`))
+
+    trace.record('note', { text: 'a' })
+    trace.record('test.vmm', { propolis: 'p1', state: 'running', gen: 3 })
+    trace.record('note', { text: 'b' })
+
+    expect(trace.size).toBe(3)
+    expect(trace.counts()).toEqual({ note: 2, 'test.vmm': 1 })
+    expect(heard).toEqual(['0 note', '1 test.vmm', '2 note'])
+    expect([trace.events(), trace.lines(), trace.toJsonl()]).toEqual([[], [], ''])
+  })
+
   it('renders one line per event with virtual time first', async () => {
     const clock = new VirtualClock()
     const trace = new Trace(clock)
