@@ -80,6 +80,28 @@ describe('the instance-reincarnation task', () => {
     expect(status).toMatchObject({ instances_reincarnated: [], changed_state: [first?.id], restart_errors: ['instance-start saga saga-2 for instance failed: Insufficient Capacity: No sleds can fit the requested instance'] })
   })
 
+  it('starts pages of 16 together, in id order, reading the next page only once a page has ended', async () => {
+    const t = testDb()
+    const ids = Array.from({ length: 20 }, (_, i) => failedInstance(t, `i${i}`).id).sort()
+    let inFlight = 0
+    let most = 0
+    const began: string[] = []
+    const restart = async ({ id }: InstanceRecord): Promise<AutoRestartOutcome> => {
+      began.push(id)
+      inFlight += 1
+      most = Math.max(most, inFlight)
+      await Promise.resolve()
+      inFlight -= 1
+      return SUCCEEDED
+    }
+
+    const status = await instanceReincarnation(t.db, clockAt(T0), restart).activate()
+
+    expect(most).toBe(16)
+    expect(began).toEqual(ids)
+    expect(status).toMatchObject({ instances_found: { failed: 20, saga_unwound: 0 }, instances_reincarnated: ids })
+  })
+
   it('reports a saga that could not be started with the reason, as omicron words it', async () => {
     const t = testDb()
     failedInstance(t, 'a')
