@@ -6,9 +6,10 @@
 import { assertNever } from '../../sim/kernel/assert-never.ts'
 import type { PropolisUuid, SledUuid } from '../../sim/kernel/ids.ts'
 import { conflict, invalidRequest } from '../app/errors.ts'
-import { chooseSled, placementError, seededPick, sledAffinityFromTags, vmmCompatibleSledCpuFamilies, type PlacementSled } from '../app/placement.ts'
+import { chooseSled, placementError, seededPick, sledAffinityFromTags, vmmCompatibleSledCpuFamilies } from '../app/placement.ts'
 import type { Datastore } from '../db/datastore.ts'
 import type { InstanceRecord, VmmRecord } from '../db/records.ts'
+import { placementSleds } from './start-placement.ts'
 
 // Omicron formats the platform with strum's Display (the variant name), and the typo is its own.
 /** 400 when the source VMM runs with the `sled_default` platform: no sled is known to be safe. */
@@ -49,10 +50,7 @@ export function reserveMigrationTarget(db: Datastore, request: MigrationTargetRe
   }
   const dropped = new Set<SledUuid>()
   for (;;) {
-    const sleds: PlacementSled[] = db
-      .sledList()
-      .filter((s) => !dropped.has(s.id))
-      .map((s) => ({ ...s, used: db.sledUsage(s.id) }))
+    const sleds = placementSleds(db, dropped)
     const placement = chooseSled(sleds, placementRequest, seededPick(propolisId))
     if (placement.kind === 'failed') throw placementError(placement.failure)
     const outcome = db.sledReservationInsert({

@@ -38,11 +38,7 @@ export function reserveVmmResources(db: Datastore, request: VmmReservationReques
   }
   const dropped = new Set<SledUuid>()
   for (let attempt = 0; ; attempt += 1) {
-    const sleds: PlacementSled[] = db
-      .sledList()
-      .filter((s) => !dropped.has(s.id))
-      // An explicit literal: spreading the row here cost most of a placement with 1,000 sleds.
-      .map((s) => ({ id: s.id, policy: s.policy, cpuFamily: s.cpuFamily, hardwareThreads: s.hardwareThreads, reservoirBytes: s.reservoirBytes, used: db.sledUsage(s.id) }))
+    const sleds = placementSleds(db, dropped)
     const placement = chooseSled(sleds, placementRequest, seededPick(`${request.seed}/${attempt}`))
     if (placement.kind === 'failed') throw placementError(placement.failure)
     const outcome = db.sledReservationInsert({
@@ -88,4 +84,15 @@ export function propolisIpFor(db: Datastore, sledId: SledUuid, propolisId: Propo
   const low = propolisId.replace(/-/g, '').slice(16)
   const groups = [0, 4, 8, 12].map((at) => low.slice(at, at + 4))
   return `fd00:1122:3344:${(0x101 + index).toString(16)}:${groups.join(':')}`
+}
+
+/** Every sled not in `dropped`, with what its reservations use, as placement sees it. */
+export function placementSleds(db: Datastore, dropped: ReadonlySet<SledUuid>): PlacementSled[] {
+  return (
+    db
+      .sledList()
+      .filter((s) => !dropped.has(s.id))
+      // An explicit literal: spreading the row here cost most of a placement with 1,000 sleds.
+      .map((s) => ({ id: s.id, policy: s.policy, cpuFamily: s.cpuFamily, hardwareThreads: s.hardwareThreads, reservoirBytes: s.reservoirBytes, used: db.sledUsage(s.id) }))
+  )
 }
