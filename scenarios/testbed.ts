@@ -126,7 +126,9 @@ export class Testbed implements AsyncDisposable {
     })
     this.#disposers.push(serveMgs(network, `mgs.${tag}.sim`, () => this.#sleds))
     this.#disposers.push(() => {
-      core.background.stop()
+      // Nexus stops as if it died, so that no saga still in flight takes another step and calls a
+      // host that is no longer served (whose tag a later testbed may already hold).
+      core.crash('testbed disposed')
       for (const sled of this.#sleds) sled.dispose()
       network.dispose()
     })

@@ -69,3 +69,16 @@ describe('createTestbed', () => {
     await expect(tb.advance('1s')).rejects.toThrow(/advance failed: the testbed was disposed/)
   })
 })
+
+describe('disposing a testbed with work in flight', () => {
+  it('stops Nexus, so that no saga calls a host that is gone', async () => {
+    const tb = await createTestbed()
+    const { unroutedRequests } = await import('../../sim/interception.ts')
+    const before = unroutedRequests().length
+    const start = tb.nexus.instanceCreate({ name: 'late', ncpus: 1, memory: GIB, start: true }).catch((e: unknown) => e)
+    tb.dispose()
+    await start
+    for (let turn = 0; turn < 100; turn += 1) await Promise.resolve()
+    expect(unroutedRequests().slice(before)).toEqual([])
+  })
+})
