@@ -204,7 +204,7 @@ async function expectOutcome(expected: ExpectedError | undefined, call: () => Pr
   if (!(error instanceof NexusApiError)) throw error
   const wrong: string[] = []
   if (error.statusCode !== expected.status) wrong.push(`status: expected ${expected.status}, got ${error.statusCode}`)
-  if (expected.errorCode !== undefined && error.errorCode !== expected.errorCode) wrong.push(`errorCode: expected ${expected.errorCode}, got ${error.errorCode ?? 'none'}`)
+  if (expected.errorCode !== undefined && (error.errorCode ?? null) !== expected.errorCode) wrong.push(`errorCode: expected ${expected.errorCode ?? 'none'}, got ${error.errorCode ?? 'none'}`)
   if (expected.message !== undefined && error.message !== expected.message) wrong.push(`message: expected ${JSON.stringify(expected.message)}, got ${JSON.stringify(error.message)}`)
   if (expected.messageIncludes !== undefined && !error.message.includes(expected.messageIncludes)) {
     wrong.push(`message: expected it to include ${JSON.stringify(expected.messageIncludes)}, got ${JSON.stringify(error.message)}`)

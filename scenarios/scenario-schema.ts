@@ -37,7 +37,8 @@ export type VmmRef = z.infer<typeof VmmRefSchema>
 /** An API error a step expects instead of success. */
 const expectError = z.strictObject({
   status: z.number().int().min(400).max(599),
-  errorCode: z.string().optional(),
+  /** The dropshot `error_code`; null: the error must have none. */
+  errorCode: z.string().nullable().optional(),
   /** The whole message. */
   message: z.string().optional(),
   /** A part of the message. */

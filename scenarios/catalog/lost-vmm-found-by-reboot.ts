@@ -13,7 +13,7 @@ export default scenario({
   .runUntil({ instance: 'web', runState: 'running' }, '1m')
   .forgetVmm({ instance: 'web' })
   // The reboot finds the VMM gone: 503, and the update saga has run before the error is returned.
-  .reboot('web', { expectError: { status: 503, message: GONE } })
+  .reboot('web', { expectError: { status: 503, errorCode: null, message: GONE } })
   .expectTrace('operation=vmm_put_state', { count: 2 })
   .expectTrace('status=404', { count: 1 })
   .expectVmm({ instance: 'web', which: 0 }, { state: 'failed', failureReason: 'no_such_instance', deleted: true })

@@ -12,7 +12,7 @@ export default scenario({
   .create('web', { ncpus: 2, memory: '4GiB', start: true, autoRestartPolicy: 'best_effort' })
   .runUntil({ instance: 'web', runState: 'running' }, '1m')
   .forgetVmm({ instance: 'web' })
-  .stop('web', { expectError: { status: 503, message: GONE } })
+  .stop('web', { expectError: { status: 503, errorCode: null, message: GONE } })
   .expectTrace('status=404', { count: 1 })
   .expectVmm({ instance: 'web', which: 0 }, { state: 'failed', failureReason: 'no_such_instance', deleted: true })
   .expectInstance('web', { runState: 'failed' })

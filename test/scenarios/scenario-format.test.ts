@@ -32,6 +32,14 @@ describe('the scenario format', () => {
     expect(parseScenario(JSON.parse(JSON.stringify(built)))).toEqual(built)
   })
 
+  it('expects an error without an error code with errorCode: null, and says which code it got', async () => {
+    const { runScenario } = await import('../../scenarios/run.ts')
+    const built = (errorCode: string | null) =>
+      scenario({ name: 'codes', description: 'd' }).create('a', { ncpus: 1, memory: '1GiB' }).reboot('a', { expectError: { status: 400, errorCode } }).build()
+    expect((await runScenario(built('InvalidRequest'))).failures).toEqual([])
+    expect((await runScenario(built(null))).failures[0]?.message).toBe('errorCode: expected none, got InvalidRequest')
+  })
+
   it('names the step index, its kind and the field of a wrong value', () => {
     const message = rejection({ ...base, steps: [{ step: 'settle' }, { step: 'expectInstance', instance: 'a', runState: 'sleeping' }] })
     expect(message).toContain('bad.json is not a valid scenario')
