@@ -40,7 +40,8 @@ export function runExpectation(tb: Testbed, step: ExpectStep): void {
       diffs.check('VMMs', step.count, vmmsOf(tb, step.instance).length)
       break
     case 'expectSagas': {
-      const sagas = tb.db.sagas(step.name === undefined ? {} : { name: step.name })
+      const instanceId = step.instance === undefined ? null : instanceRecord(tb, step.instance).id
+      const sagas = tb.db.sagas(step.name === undefined ? {} : { name: step.name }).filter((s) => instanceId === null || tb.sagaInstance(s.id) === instanceId)
       diffs.check('states', step.states?.join(', '), sagas.map((s) => s.state).join(', '))
       diffs.check('failedNode', step.failedNode, sagas.at(-1)?.failedNode ?? null)
       break

@@ -184,6 +184,8 @@ export const StepSchema = z.discriminatedUnion('step', [
   z.strictObject({
     step: z.literal('expectSagas'),
     name: z.string().optional(),
+    /** Only the sagas that worked on this instance. */
+    instance: name.optional(),
     /** The states of the matching sagas in creation order. */
     states: z.array(z.enum(SAGA_STATES)).optional(),
     /** The failed node of the last matching saga. */

@@ -58,6 +58,7 @@ export class Testbed implements AsyncDisposable {
   readonly #fetch: typeof fetch
   readonly #disposers: (() => void)[] = []
   #disposed = false
+  readonly #sagaInstances = new Map<string, string>()
   #driving = false
   readonly #inFlight = new Set<{ done: boolean }>()
 
@@ -71,6 +72,12 @@ export class Testbed implements AsyncDisposable {
     const rng = new Rng(c.seed)
     this.#clock = clock
     this.#trace = trace
+    // Which instance each saga works on, from its start event (the saga log keeps only params).
+    this.#disposers.push(
+      trace.subscribe((event) => {
+        if (event.kind === 'saga.started' && event.instance !== undefined) this.#sagaInstances.set(event.saga, event.instance)
+      }),
+    )
     const network = new SimNetwork({ clock, trace, rng: rng.fork('network'), directHandlers: c.transport === 'direct' })
     // The global fetch is looked up at each call: MSW patches it when the first host is served.
     const send: typeof fetch = c.transport === 'direct' ? directFetch : (input, init) => fetch(input, init)
@@ -247,6 +254,11 @@ export class Testbed implements AsyncDisposable {
   /** The invariant violations found so far (empty when all hold). */
   invariants(): InvariantViolation[] {
     return this.#checker.violations()
+  }
+
+  /** The id of the instance a saga works on (null for one that names none, or an unknown saga). */
+  sagaInstance(sagaId: string): string | null {
+    return this.#sagaInstances.get(sagaId) ?? null
   }
 
   /** Human names of the ids this testbed made: instance id → name (deleted ones too), sled id → name. */

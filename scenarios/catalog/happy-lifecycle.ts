@@ -26,4 +26,5 @@ export default scenario({
   .delete('web')
   .expectInstance('web', { gone: true })
   .expectSagas({ states: ['succeeded', 'succeeded', 'succeeded', 'succeeded', 'succeeded'] })
+  .expectSagas({ instance: 'web', name: 'instance_start', states: ['succeeded'] })
   .build()

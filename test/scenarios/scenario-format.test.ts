@@ -40,6 +40,18 @@ describe('the scenario format', () => {
     expect((await runScenario(built(null))).failures[0]?.message).toBe('errorCode: expected none, got InvalidRequest')
   })
 
+  it('checks the sagas of one instance only when expectSagas names it', async () => {
+    const { runScenario } = await import('../../scenarios/run.ts')
+    const built = scenario({ name: 'per-instance', description: 'd' })
+      .create('a', { ncpus: 1, memory: '1GiB', start: true })
+      .create('b', { ncpus: 1, memory: '1GiB' })
+      .expectSagas({ name: 'instance_create', states: ['succeeded', 'succeeded'] })
+      .expectSagas({ instance: 'b', states: ['succeeded'] })
+      .expectSagas({ instance: 'a', name: 'instance_start', states: ['unwound'] })
+      .build()
+    expect((await runScenario(built)).failures.map((f) => [f.step, f.message])).toEqual([[4, 'states: expected unwound, got succeeded']])
+  })
+
   it('names the step index, its kind and the field of a wrong value', () => {
     const message = rejection({ ...base, steps: [{ step: 'settle' }, { step: 'expectInstance', instance: 'a', runState: 'sleeping' }] })
     expect(message).toContain('bad.json is not a valid scenario')
