@@ -3,13 +3,12 @@
 // anti-affinity groups, reserving as a migration target.
 // Mirrors: omicron nexus/src/app/sagas/instance_migrate.rs@b848b6d (`sim_reserve_sled_resources`)
 // and datastore/sled.rs (`sled_reservation_create` with `must_select_from`).
-import { assertNever } from '../../sim/kernel/assert-never.ts'
 import type { PropolisUuid, SledUuid } from '../../sim/kernel/ids.ts'
-import { conflict, invalidRequest } from '../app/errors.ts'
-import { chooseSled, placementError, seededPick, sledAffinityFromTags, vmmCompatibleSledCpuFamilies } from '../app/placement.ts'
+import { invalidRequest } from '../app/errors.ts'
+import { seededPick, sledAffinityFromTags, vmmCompatibleSledCpuFamilies } from '../app/placement.ts'
 import type { Datastore } from '../db/datastore.ts'
 import type { InstanceRecord, VmmRecord } from '../db/records.ts'
-import { placementSleds } from './start-placement.ts'
+import { placeAndReserve } from './start-placement.ts'
 
 // Omicron formats the platform with strum's Display (the variant name), and the typo is its own.
 /** 400 when the source VMM runs with the `sled_default` platform: no sled is known to be safe. */
@@ -48,31 +47,6 @@ export function reserveMigrationTarget(db: Datastore, request: MigrationTargetRe
     affinity: sledAffinityFromTags(db.sledAffinityTags(instance.id)),
     mustSelectFrom: [dstSledId],
   }
-  const dropped = new Set<SledUuid>()
-  for (;;) {
-    const sleds = placementSleds(db, dropped)
-    const placement = chooseSled(sleds, placementRequest, seededPick(propolisId))
-    if (placement.kind === 'failed') throw placementError(placement.failure)
-    const outcome = db.sledReservationInsert({
-      propolisId,
-      sledId: placement.sledId,
-      instanceId: instance.id,
-      hardwareThreads: instance.ncpus,
-      reservoirRam: instance.memory,
-      state: 'target',
-    })
-    switch (outcome.kind) {
-      case 'reserved':
-        return outcome.reservation.sledId
-      // ReservationExists with reason MigrationTarget.
-      case 'conflict':
-        throw conflict(outcome.message)
-      // The re-check failed: with the destination dropped, placement runs out of candidates.
-      case 'sled_unavailable':
-        dropped.add(placement.sledId)
-        break
-      default:
-        return assertNever(outcome, 'sled reservation outcome')
-    }
-  }
+  // With one candidate the pick never matters; its seed is the target's id.
+  return placeAndReserve(db, { instance, propolisId, placementRequest, state: 'target', pick: () => seededPick(propolisId) })
 }

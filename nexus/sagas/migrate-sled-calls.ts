@@ -4,13 +4,12 @@
 // Mirrors: omicron nexus/src/app/instance.rs@b848b6d (`instance_ensure_registered` with
 // `InstanceRegisterReason::Migrate`, `instance_ensure_unregistered`, `instance_request_state`).
 import type { InstanceEnsureBodyInput } from '../../sim/sled-agent/api/index.ts'
-import { internalError } from '../app/errors.ts'
 import { stateChangeAction } from '../app/instance-admission.ts'
 import { externalErrorFromSledAgent, isVmmGone, SledAgentClientError } from '../app/sled-agent-client.ts'
 import type { InstanceRecord, VmmRecord } from '../db/records.ts'
 import { effectiveInstanceState } from '../types/effective-instance-state.ts'
 import type { NexusSagaServices } from './saga-services.ts'
-import { vmmRegisterBody } from './start-sled-calls.ts'
+import { ensureVmmRegistered, vmmRegisterBody } from './start-sled-calls.ts'
 
 /**
  * The start's `InstanceEnsureBody`, except that the VMM begins `migrating` and carries the
@@ -28,17 +27,7 @@ export function migrationTargetRegisterBody(instance: InstanceRecord, vmm: VmmRe
  * update saga; every sled-agent error then fails the node without touching the instance.
  */
 export async function registerMigrationTarget(services: NexusSagaServices, instance: InstanceRecord, vmm: VmmRecord, now: string): Promise<VmmRecord> {
-  try {
-    const state = await services.sledClient(vmm.sledId).vmmRegister(vmm.id, migrationTargetRegisterBody(instance, vmm, now))
-    services.intake.notify(vmm.id, state)
-  } catch (error) {
-    if (!(error instanceof SledAgentClientError)) throw error
-    if (isVmmGone(error)) await services.intake.markVmmFailed(vmm.id, 'no_such_instance')
-    throw externalErrorFromSledAgent(error)
-  }
-  const registered = services.db.vmmGet(vmm.id)
-  if (registered === null) throw internalError(`migrate saga: target vmm ${vmm.id} vanished after registration`)
-  return registered
+  return ensureVmmRegistered(services, vmm, migrationTargetRegisterBody(instance, vmm, now), 'migrate saga: target vmm')
 }
 
 /**

@@ -6,9 +6,9 @@
 import { assertNever } from '../../sim/kernel/assert-never.ts'
 import type { PropolisUuid, SledUuid } from '../../sim/kernel/ids.ts'
 import { conflict, internalError } from '../app/errors.ts'
-import { chooseSled, compatibleSledCpuFamilies, placementError, seededPick, sledAffinityFromTags, type PlacementSled } from '../app/placement.ts'
+import { chooseSled, compatibleSledCpuFamilies, placementError, seededPick, sledAffinityFromTags, type PickSled, type PlacementRequest, type PlacementSled } from '../app/placement.ts'
 import type { Datastore } from '../db/datastore.ts'
-import type { InstanceRecord } from '../db/records.ts'
+import type { InstanceRecord, SledReservationState } from '../db/records.ts'
 
 export interface VmmReservationRequest {
   readonly instance: InstanceRecord
@@ -36,10 +36,29 @@ export function reserveVmmResources(db: Datastore, request: VmmReservationReques
     cpuFamilies: instance.cpuPlatform === null ? null : compatibleSledCpuFamilies(instance.cpuPlatform),
     affinity: sledAffinityFromTags(db.sledAffinityTags(instance.id)),
   }
+  return placeAndReserve(db, { instance, propolisId, placementRequest, state: 'active', pick: (attempt) => seededPick(`${request.seed}/${attempt}`) })
+}
+
+export interface PlaceAndReserve {
+  readonly instance: InstanceRecord
+  readonly propolisId: PropolisUuid
+  readonly placementRequest: PlacementRequest
+  /** `active` for a start, `target` for a migration. */
+  readonly state: Exclude<SledReservationState, 'tombstoned'>
+  /** How to choose among equally good sleds on each attempt. */
+  readonly pick: (attempt: number) => PickSled
+}
+
+/**
+ * Chooses a sled and reserves on it; the insert re-validates, and a sled that fails the re-check is
+ * dropped and placement runs again. Throws the placement error, or 409 with the insert's message when
+ * the instance already holds a reservation of this kind (another start, or another migration).
+ */
+export function placeAndReserve(db: Datastore, request: PlaceAndReserve): SledUuid {
+  const { instance, propolisId, placementRequest, state } = request
   const dropped = new Set<SledUuid>()
   for (let attempt = 0; ; attempt += 1) {
-    const sleds = placementSleds(db, dropped)
-    const placement = chooseSled(sleds, placementRequest, seededPick(`${request.seed}/${attempt}`))
+    const placement = chooseSled(placementSleds(db, dropped), placementRequest, request.pick(attempt))
     if (placement.kind === 'failed') throw placementError(placement.failure)
     const outcome = db.sledReservationInsert({
       propolisId,
@@ -47,12 +66,12 @@ export function reserveVmmResources(db: Datastore, request: VmmReservationReques
       instanceId: instance.id,
       hardwareThreads: instance.ncpus,
       reservoirRam: instance.memory,
-      state: 'active',
+      state,
     })
     switch (outcome.kind) {
       case 'reserved':
         return outcome.reservation.sledId
-      // ReservationExists: this instance already holds an `active` reservation (another start).
+      // ReservationExists: this instance already holds a reservation of this kind.
       case 'conflict':
         throw conflict(outcome.message)
       // The re-check failed (the sled filled up, or a group member landed nearby, since it was
@@ -87,7 +106,7 @@ export function propolisIpFor(db: Datastore, sledId: SledUuid, propolisId: Propo
 }
 
 /** Every sled not in `dropped`, with what its reservations use, as placement sees it. */
-export function placementSleds(db: Datastore, dropped: ReadonlySet<SledUuid>): PlacementSled[] {
+function placementSleds(db: Datastore, dropped: ReadonlySet<SledUuid>): PlacementSled[] {
   return (
     db
       .sledList()

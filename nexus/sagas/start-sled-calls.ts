@@ -53,8 +53,18 @@ export function vmmRegisterBody(instance: InstanceRecord, vmm: VmmRecord, now: s
  * `failed(no_such_instance)` and runs the update saga; every sled-agent error then fails the node.
  */
 export async function registerVmm(services: NexusSagaServices, instance: InstanceRecord, vmm: VmmRecord, now: string): Promise<VmmRecord> {
+  return ensureVmmRegistered(services, vmm, vmmRegisterBody(instance, vmm, now), 'start saga: vmm')
+}
+
+/**
+ * omicron's `instance_ensure_registered`, for a start or a migration (the body says which): PUT the
+ * VMM to its sled, write back the returned state, and return the VMM row as it is then. A 404
+ * NO_SUCH_INSTANCE first marks the VMM `failed(no_such_instance)` and runs the update saga; every
+ * sled-agent error then fails the node with the generic mapping. `what` names the VMM in errors.
+ */
+export async function ensureVmmRegistered(services: NexusSagaServices, vmm: VmmRecord, body: InstanceEnsureBodyInput, what: string): Promise<VmmRecord> {
   try {
-    const state = await services.sledClient(vmm.sledId).vmmRegister(vmm.id, vmmRegisterBody(instance, vmm, now))
+    const state = await services.sledClient(vmm.sledId).vmmRegister(vmm.id, body)
     services.intake.notify(vmm.id, state)
   } catch (error) {
     if (!(error instanceof SledAgentClientError)) throw error
@@ -62,7 +72,7 @@ export async function registerVmm(services: NexusSagaServices, instance: Instanc
     throw externalErrorFromSledAgent(error)
   }
   const registered = services.db.vmmGet(vmm.id)
-  if (registered === null) throw internalError(`start saga: vmm ${vmm.id} vanished after registration`)
+  if (registered === null) throw internalError(`${what} ${vmm.id} vanished after registration`)
   return registered
 }
 
