@@ -2,6 +2,7 @@
 // datastore that knows them (with the capacities and policies a test asks for), the real internal
 // API feeding a VmmIntake, the saga services and an executor, plus the setups the saga harness takes.
 import { nexusInternalHandlers } from '../../nexus/api/internal-handlers.ts'
+import { NexusApiError } from '../../nexus/app/errors.ts'
 import { SledAgentClient } from '../../nexus/app/sled-agent-client.ts'
 import { VmmIntake } from '../../nexus/app/vmm-intake.ts'
 import { Datastore } from '../../nexus/db/datastore.ts'
@@ -170,6 +171,13 @@ export class StartWorld {
       return error
     }
     throw new Error('expected the work to fail, but it succeeded')
+  }
+
+  /** The NexusApiError `work` rejects with once driven; anything else fails the test. */
+  async driveToApiError(work: Promise<unknown>): Promise<NexusApiError> {
+    const error = await this.driveToError(work)
+    if (!(error instanceof NexusApiError)) throw new Error(`expected a NexusApiError, got ${String(error)}`)
+    return error
   }
 
   /** The end state two correct runs must agree on; ids drawn by actions become labels, times are left out. */

@@ -1,5 +1,4 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { NexusApiError } from '../../../nexus/app/errors.ts'
 import { requestInstanceState } from '../../../nexus/app/instance-requests.ts'
 import { effectiveInstanceState } from '../../../nexus/types/effective-instance-state.ts'
 import type { InstanceUuid } from '../../../sim/kernel/ids.ts'
@@ -15,12 +14,6 @@ afterEach(() => {
 function world(options: StartWorldOptions = {}): StartWorld {
   w = new StartWorld(options)
   return w
-}
-
-async function rejection(sw: StartWorld, work: Promise<unknown>): Promise<NexusApiError> {
-  const error = await sw.driveToError(work)
-  if (!(error instanceof NexusApiError)) throw new Error(`expected a NexusApiError, got ${String(error)}`)
-  return error
 }
 
 function runState(sw: StartWorld, instanceId: InstanceUuid) {
@@ -43,7 +36,7 @@ describe('a start whose sled-agent calls fail', () => {
     const instance = sw.stoppedInstance('db1')
     sw.h.network.faults.inject({ target: 'sled-agent', operation: 'vmm_put_state', times: 1, respond: { status: 500, message: 'boom' } })
 
-    const error = await rejection(sw, sw.start(instance.id))
+    const error = await sw.driveToApiError(sw.start(instance.id))
 
     expect([error.statusCode, error.errorCode, error.message, error.internalMessage]).toEqual([500, 'Internal', 'Internal Server Error', 'boom'])
     expect(sw.db.instanceGet(instance.id)).toMatchObject({ state: 'no_vmm', activePropolisId: null, gen: instance.gen + 2, intendedState: 'running' })
@@ -57,7 +50,7 @@ describe('a start whose sled-agent calls fail', () => {
     const instance = sw.stoppedInstance('db1')
     sw.h.network.faults.inject({ target: 'sled-agent', operation: 'vmm_put_state', times: 1, respond: { status: 404, errorCode: 'NO_SUCH_INSTANCE', message: 'Not Found' } })
 
-    const error = await rejection(sw, sw.start(instance.id))
+    const error = await sw.driveToApiError(sw.start(instance.id))
 
     expect([error.statusCode, error.errorCode, error.message]).toEqual([400, 'InvalidRequest', 'Not Found'])
     expect(sw.updatesRun).toEqual([])
@@ -73,7 +66,7 @@ describe('a start whose sled-agent calls fail', () => {
     const instance = sw.stoppedInstance('db1')
     sw.h.network.faults.inject({ target: 'sled-agent', operation: 'vmm_register', times: 1, respond })
 
-    const error = await rejection(sw, sw.start(instance.id))
+    const error = await sw.driveToApiError(sw.start(instance.id))
 
     expect([error.statusCode, error.errorCode, error.message]).toEqual(expected)
     expect(sw.db.sagaList().map((s) => s.failedNode)).toEqual(['ensure-registered'])
@@ -85,7 +78,7 @@ describe('a start whose sled-agent calls fail', () => {
     const instance = sw.stoppedInstance('db1')
     sw.h.network.faults.inject({ target: 'sled-agent', operation: 'vmm_register', times: 1, respond: { status: 404, errorCode: 'NO_SUCH_INSTANCE', message: 'Not Found' } })
 
-    const error = await rejection(sw, sw.start(instance.id))
+    const error = await sw.driveToApiError(sw.start(instance.id))
 
     expect(error.statusCode).toBe(400)
     expect(sw.updatesRun).toEqual([instance.id])
@@ -102,7 +95,7 @@ describe('a start whose sled-agent calls fail', () => {
     const instance = sw.stoppedInstance('db1')
     sw.h.network.faults.inject({ target: 'sled-agent', operation: 'vmm_register', times: 1, respond: { status: 404, errorCode: 'NO_SUCH_INSTANCE', message: 'Not Found' } })
 
-    await rejection(sw, sw.start(instance.id))
+    await sw.driveToApiError(sw.start(instance.id))
 
     expect(sw.db.instanceGet(instance.id)).toMatchObject({ state: 'failed', gen: instance.gen + 2 })
     expect(sw.db.instanceFindReincarnatable('failed').map((i) => i.id)).toEqual([instance.id])
@@ -117,7 +110,7 @@ describe('a start whose sled-agent calls fail', () => {
     const instance = sw.stoppedInstance('db1')
     sw.h.network.faults.inject({ target: 'sled-agent', operation: 'vmm_register', times: 1, respond: { status: 404, errorCode: 'NO_SUCH_INSTANCE', message: 'Not Found' } })
 
-    await rejection(sw, sw.start(instance.id))
+    await sw.driveToApiError(sw.start(instance.id))
 
     const found = sw.db.instanceFetchWithVmm(instance.id)
     expect([found?.instance.state, found?.vmm?.state]).toEqual(['vmm', 'saga_unwound'])
@@ -130,7 +123,7 @@ describe('a start whose sled-agent calls fail', () => {
     sw.h.network.faults.inject({ target: 'sled-agent', operation: 'vmm_put_state', times: 1, respond: { status: 500, message: 'boom' } })
     sw.h.network.faults.inject({ target: 'sled-agent', operation: 'vmm_unregister', times: 1, respond: { status: 404, errorCode: 'NO_SUCH_INSTANCE', message: 'Not Found' } })
 
-    const error = await rejection(sw, sw.start(instance.id))
+    const error = await sw.driveToApiError(sw.start(instance.id))
 
     expect(error.internalMessage).toBe('boom')
     expect(sw.db.sagaList().map((s) => [s.state, s.failedNode, s.undoFailedNode])).toEqual([['stuck', 'ensure-running', 'ensure-registered']])
@@ -158,7 +151,7 @@ describe('start admission', () => {
     await sw.drive(sw.start(instance.id))
     await sw.drive(requestInstanceState(sw.services, instance.id, 'stop'), 0)
 
-    const error = await rejection(sw, sw.start(instance.id))
+    const error = await sw.driveToApiError(sw.start(instance.id))
 
     expect([error.statusCode, error.message]).toEqual([409, 'instance must finish stopping before it can be started'])
     expect(sw.db.instanceGet(instance.id)?.intendedState).toBe('running')
@@ -169,8 +162,8 @@ describe('start admission', () => {
     const created = sw.db.instanceInsert({ id: sw.ids.uuid('instance'), name: 'new', projectId: sw.projectId, ncpus: 1, memory: 1024 ** 3, hostname: 'new', intendedState: 'stopped' })
     if (created.kind !== 'inserted') throw new Error(created.kind)
 
-    const creating = await rejection(sw, sw.start(created.instance.id))
-    const missing = await rejection(sw, sw.start(sw.ids.uuid('instance')))
+    const creating = await sw.driveToApiError(sw.start(created.instance.id))
+    const missing = await sw.driveToApiError(sw.start(sw.ids.uuid('instance')))
 
     expect([creating.statusCode, creating.message]).toEqual([409, 'instance is in state creating but it must be stopped to be started'])
     expect([missing.statusCode, missing.errorCode]).toEqual([404, 'ObjectNotFound'])
@@ -209,7 +202,7 @@ describe('the start reason', () => {
     sw.db.instanceSetIntendedState(instance.id, 'running')
     sw.h.network.faults.inject({ target: 'sled-agent', operation: 'vmm_put_state', times: 1, respond: { status: 500, message: 'boom' } })
 
-    await rejection(sw, sw.start(instance.id, 'auto_restart'))
+    await sw.driveToApiError(sw.start(instance.id, 'auto_restart'))
     await sw.h.clock.advance(10 * 60_000)
 
     expect(sw.db.instanceGet(instance.id)).toMatchObject({ state: 'no_vmm', intendedState: 'running' })
@@ -222,7 +215,7 @@ describe('the start reason', () => {
     const instance = sw.stoppedInstance('db1')
     sw.h.network.faults.inject({ target: 'sled-agent', operation: 'vmm_put_state', times: 1, respond: { status: 500, message: 'boom' } })
 
-    await rejection(sw, sw.start(instance.id))
+    await sw.driveToApiError(sw.start(instance.id))
 
     expect(sw.db.instanceGet(instance.id)).toMatchObject({ state: 'failed', activePropolisId: null, intendedState: 'running' })
     expect(runState(sw, instance.id)).toBe('failed')
@@ -233,7 +226,7 @@ describe('the start reason', () => {
     const sw = world({ sleds: [{ hardwareThreads: 1 }], flags: { unwoundStartLeaves: 'failed' } })
     const instance = sw.stoppedInstance('db1')
 
-    await rejection(sw, sw.start(instance.id))
+    await sw.driveToApiError(sw.start(instance.id))
 
     expect(sw.db.instanceGet(instance.id)).toMatchObject({ state: 'no_vmm', gen: instance.gen })
   })

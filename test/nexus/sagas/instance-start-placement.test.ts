@@ -16,12 +16,6 @@ function world(options: StartWorldOptions = {}): StartWorld {
   return w
 }
 
-async function rejection(sw: StartWorld, work: Promise<unknown>): Promise<NexusApiError> {
-  const error = await sw.driveToError(work)
-  if (!(error instanceof NexusApiError)) throw new Error(`expected a NexusApiError, got ${String(error)}`)
-  return error
-}
-
 describe('placement when starting an instance', () => {
   it.each<[string, StartWorldOptions, InstanceShape]>([
     ['no sled has enough hardware threads', { sleds: [{ hardwareThreads: 16 }, { hardwareThreads: 16 }] }, { ncpus: 32 }],
@@ -33,7 +27,7 @@ describe('placement when starting an instance', () => {
     const sw = world(options)
     const instance = sw.stoppedInstance('db1', shape)
 
-    const error = await rejection(sw, sw.start(instance.id))
+    const error = await sw.driveToApiError(sw.start(instance.id))
 
     expect([error.statusCode, error.errorCode, error.message]).toEqual([507, 'InsufficientCapacity', NO_SLED])
     expect(sw.db.instanceGet(instance.id)).toMatchObject({ state: 'no_vmm', gen: instance.gen, intendedState: 'running', activePropolisId: null })

@@ -1,5 +1,4 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { NexusApiError } from '../../../nexus/app/errors.ts'
 import { startFailureOf } from '../../../nexus/app/start-failure.ts'
 import { NexusCrashedError } from '../../../nexus/sagas/saga-errors.ts'
 import { nextGeneration } from '../../../sim/sled-agent/api/index.ts'
@@ -17,18 +16,12 @@ function world(options: StartWorldOptions = {}): StartWorld {
   return w
 }
 
-async function failedStart(sw: StartWorld, work: Promise<unknown>): Promise<NexusApiError> {
-  const error = await sw.driveToError(work)
-  if (!(error instanceof NexusApiError)) throw new Error(`expected a NexusApiError, got ${String(error)}`)
-  return error
-}
-
 describe('recordStartFailures', () => {
   it('records nothing when off, as omicron', async () => {
     const sw = world({ sleds: [{ hardwareThreads: 1 }], flags: { recordStartFailures: false } })
     const instance = sw.stoppedInstance('db1')
 
-    await failedStart(sw, sw.start(instance.id))
+    await sw.driveToApiError(sw.start(instance.id))
 
     expect(startFailureOf(sw.db, instance.id)).toBeNull()
     expect(sw.db.instanceGet(instance.id)).not.toHaveProperty('startFailure')
@@ -39,7 +32,7 @@ describe('recordStartFailures', () => {
     const instance = sw.stoppedInstance('db1')
     const failedAt = formatIso(sw.h.clock.now())
 
-    const error = await failedStart(sw, sw.start(instance.id))
+    const error = await sw.driveToApiError(sw.start(instance.id))
 
     expect(startFailureOf(sw.db, instance.id)).toEqual({
       startReason: 'user',
@@ -60,7 +53,7 @@ describe('recordStartFailures', () => {
     sw.db.instanceUpdateRuntime(instance.id, { ...instance, state: 'failed', gen: nextGeneration(instance.gen) })
     sw.h.network.faults.inject({ target: 'sled-agent', operation: 'vmm_register', times: 1, respond: { status: 500, message: 'zone install failed' } })
 
-    await failedStart(sw, sw.start(instance.id, 'auto_restart'))
+    await sw.driveToApiError(sw.start(instance.id, 'auto_restart'))
 
     expect(startFailureOf(sw.db, instance.id)).toMatchObject({
       startReason: 'auto_restart',
@@ -78,7 +71,7 @@ describe('recordStartFailures', () => {
     const instance = sw.stoppedInstance('db1')
     sw.faults.failAt('instance_start', 'ensure-running')
 
-    await failedStart(sw, sw.start(instance.id))
+    await sw.driveToApiError(sw.start(instance.id))
 
     expect(startFailureOf(sw.db, instance.id)).toMatchObject({
       startReason: 'user',
@@ -93,7 +86,7 @@ describe('recordStartFailures', () => {
     const sw = world()
     const instance = sw.stoppedInstance('db1')
     sw.h.network.faults.inject({ target: 'sled-agent', operation: 'vmm_put_state', times: 1, respond: { status: 500, message: 'boom' } })
-    await failedStart(sw, sw.start(instance.id))
+    await sw.driveToApiError(sw.start(instance.id))
     await sw.h.clock.advance(60_000)
     const stillShown = startFailureOf(sw.db, instance.id)
 
@@ -108,10 +101,10 @@ describe('recordStartFailures', () => {
     const sw = world()
     const instance = sw.stoppedInstance('db1')
     sw.h.network.faults.inject({ target: 'sled-agent', operation: 'vmm_put_state', times: 1, respond: { status: 500, message: 'boom' } })
-    await failedStart(sw, sw.start(instance.id))
+    await sw.driveToApiError(sw.start(instance.id))
     sw.h.network.faults.inject({ target: 'sled-agent', operation: 'vmm_register', times: 1, respond: { status: 503, message: 'busy' } })
 
-    await failedStart(sw, sw.start(instance.id))
+    await sw.driveToApiError(sw.start(instance.id))
 
     expect(startFailureOf(sw.db, instance.id)).toMatchObject({ failedNode: 'ensure-registered', statusCode: 503, sagaId: sw.db.sagaList()[1]?.id })
   })
