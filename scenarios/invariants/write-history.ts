@@ -4,6 +4,7 @@
 import { assertNever } from '../../sim/kernel/assert-never.ts'
 import type { RecordWrite } from '../../nexus/db/tables.ts'
 import type { VmmRecordState } from '../../nexus/types/vmm-record.ts'
+import { DESTROYABLE_VMM_STATES } from '../../nexus/types/vmm-state.ts'
 import type { ReportViolation } from './violation-log.ts'
 
 interface VmmSeen {
@@ -75,28 +76,14 @@ export class WriteHistory {
   }
 }
 
-/** The states a VMM never leaves once it is in them (DESIGN.md §6). */
+/**
+ * The states a VMM never leaves once it is in them (DESIGN.md §6): Omicron's destroyable states.
+ * `failed` and `destroyed` are its terminal ones; `saga_unwound` is not (a sled-agent report would
+ * still land on it), but such a VMM will never exist, so a later state means a sled brought back a
+ * VMM Nexus had given up on.
+ */
 function frozen(state: VmmRecordState): boolean {
-  switch (state) {
-    // Omicron's terminal states: "will never transition again".
-    case 'destroyed':
-    case 'failed':
-      return true
-    // Not terminal in omicron (a sled-agent report would still land on it), but the VMM will
-    // never exist: a later state means a sled brought back a VMM Nexus had given up on.
-    case 'saga_unwound':
-      return true
-    case 'creating':
-    case 'starting':
-    case 'running':
-    case 'stopping':
-    case 'stopped':
-    case 'rebooting':
-    case 'migrating':
-      return false
-    default:
-      return assertNever(state, 'vmm record state')
-  }
+  return (DESTROYABLE_VMM_STATES as readonly VmmRecordState[]).includes(state)
 }
 
 /**
